@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import pytest
+
+from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
+from ansible_collections.osce.patching.plugins.module_utils.levels import (
+    DISPLAY_NAMES, LEVELS, Detection, detect_level, display_name, is_at_least, level_index,
+    normalize_build_map, parse_date, parse_version,
+)
+
+BUILDS = {"gm": 1000, "sp1": 2000, "sp2": 3000, "sp3": 4000, "sp3_patch1": 4500,
+          "sp3_patch1_1": 4600, "sp3_patch2": 5600}
+
+
+def ev(version="10.6", build=None, history=(), cp_date=None):
+    return {"server_version": version, "sp_build": build, "patch_history": list(history),
+            "cp5712_installed_on": cp_date}
+
+
+def test_levels_are_the_shared_vocabulary_in_order():
+    assert LEVELS == ("pre_10_6", "gm", "sp1", "sp2", "sp3", "sp3_patch1", "sp3_patch1_1", "cp5495",
+                      "sp3_patch2", "cp5712", "cp5712r1", "osce11")
+    assert set(DISPLAY_NAMES) == set(LEVELS)
+    assert display_name("sp3_patch1_1") == "OSCE 10.6 SP3 Patch 1.1"
+
+
+def test_level_index_and_is_at_least():
+    assert level_index("gm") == 1
+    assert is_at_least("cp5712r1", "cp5712") and not is_at_least("cp5495", "sp3_patch2")
+    assert is_at_least("sp3", "sp3")
+    with pytest.raises(OsceError, match="level: is not a known level"):
+        level_index("sp4")
+
+
+@pytest.mark.parametrize("text,parsed", [("10.6", (10, 6)), ("11.0", (11, 0)), ("10.5", (10, 5)),
+                                         ("12", (12, 0)), (None, None), ("abc", None)])
+def test_parse_version(text, parsed):
+    assert parse_version(text) == parsed
+
+
+@pytest.mark.parametrize("value,parsed", [
+    ("2015-01-22", date(2015, 1, 22)), ("2015-01-23 10:00:00", date(2015, 1, 23)),
+    ("2015-01-23T10:00:00Z", date(2015, 1, 23)), ("01/22/2015", date(2015, 1, 22)),
+    (datetime(2014, 5, 1, 3), date(2014, 5, 1)), (date(2016, 1, 1), date(2016, 1, 1)),
+    (None, None), ("soon", None), ("2015-13-40", None)])
+def test_parse_date(value, parsed):
+    assert parse_date(value) == parsed
+
+
+@pytest.mark.parametrize("evidence,level", [
+    (ev("10.5", 1234), "pre_10_6"), (ev("10.0"), "pre_10_6"),
+    (ev("11.0", 6054), "osce11"), (ev("12.0"), "osce11"),
+    (ev(build=5495), "cp5495"), (ev(build="5495"), "cp5495"),
+    (ev(build=1000), "gm"), (ev(build=2000), "sp1"), (ev(build=3000), "sp2"), (ev(build=4000), "sp3"),
+    (ev(build=4500), "sp3_patch1"), (ev(build=4600), "sp3_patch1_1"), (ev(build=5600), "sp3_patch2"),
+    (ev(build=2500), "sp1"), (ev(build=2999), "sp1"), (ev(build=3500), "sp2"),
+    (ev(build=5712, cp_date="2014-12-01"), "cp5712"), (ev(build=5712, cp_date="2015-01-22"), "cp5712"),
+    (ev(build=5712, cp_date="2015-01-23"), "cp5712r1"), (ev(build=5712, cp_date="2015-06-01"), "cp5712r1"),
+])
+def test_detect_level(evidence, level):
+    assert detect_level(evidence, BUILDS).level == level
+
+
+def test_detection_carries_build_reasons_and_no_warnings():
+    det = detect_level(ev(build=4600), BUILDS)
+    assert isinstance(det, Detection)
+    assert det.build == 4600 and det.warnings == ()
+    assert any("4600" in r for r in det.reasons)
+    assert det.as_dict()["name"] == "OSCE 10.6 SP3 Patch 1.1"
+
+
+def test_cp5712_date_falls_back_to_the_history_entry():
+    history = [{"name": "SP3", "build": 4000, "installed_on": "2013-01-01"},
+               {"name": "CP 5712", "build": 5712, "installed_on": "2014-10-10 08:00:00"}]
+    det = detect_level(ev(build=5712, history=history), BUILDS)
+    assert det.level == "cp5712" and any("history" in r for r in det.reasons)
+    history.append({"name": "CP 5712r1", "build": 5712, "installed_on": "2015-02-01"})
+    assert detect_level(ev(build=5712, history=history), BUILDS).level == "cp5712r1"
+
+
+def test_cp5712_explicit_date_wins_over_history():
+    history = [{"name": "CP 5712", "build": 5712, "installed_on": "2014-10-10"}]
+    assert detect_level(ev(build=5712, history=history, cp_date="2015-03-03"), BUILDS).level == "cp5712r1"
+
+
+def test_cp5712_unknown_date_reads_as_cp5712_with_a_warning():
+    det = detect_level(ev(build=5712), {})
+    assert det.level == "cp5712"
+    assert len(det.warnings) == 1 and "Q13" in det.warnings[0]
+
+
+def test_history_objects_are_accepted():
+    from ansible_collections.osce.patching.plugins.module_utils.ini import HistoryEntry
+    det = detect_level(ev(build=5712, history=[HistoryEntry("CP", 5712, datetime(2014, 1, 1))]), {})
+    assert det.level == "cp5712" and det.warnings == ()
+
+
+def test_patched_sp_needs_both_neighbours_known():
+    # sp1 known, sp2 unknown: 2500 could be SP1 Patch x or SP2 -> no guess
+    with pytest.raises(OsceError):
+        detect_level(ev(build=2500), {"sp1": 2000, "sp3": 4000})
+
+
+def test_between_builds_only_for_sp1_and_sp2():
+    # between sp3 (4000) and sp3_patch1 (4500) is not "SP3 with patches"
+    with pytest.raises(OsceError) as info:
+        detect_level(ev(build=4200), BUILDS)
+    assert info.value.field == "sp_build"
+
+
+def test_unknown_build_error_shows_evidence_and_how_to_fix():
+    with pytest.raises(OsceError) as info:
+        detect_level(ev(build=4601, history=[{"name": "SP3", "build": 4000}]), {"sp3": 4000})
+    text = str(info.value)
+    assert "\n" not in text
+    assert "4601" in text and "10.6" in text and "SP3=4000" in text
+    assert "osce_build_map: {sp3_patch1_1: 4601}" in text
+
+
+def test_build_list_values_and_multiple_matches():
+    assert detect_level(ev(build=4601), {"sp3_patch1_1": [4600, 4601]}).level == "sp3_patch1_1"
+    det = detect_level(ev(build=4600), {"sp3_patch1": 4600, "sp3_patch1_1": 4600})
+    assert det.level == "sp3_patch1_1" and det.warnings
+
+
+def test_missing_version_or_build_is_an_error():
+    with pytest.raises(OsceError, match="^server_version:"):
+        detect_level({"sp_build": 5712}, {})
+    with pytest.raises(OsceError, match="^sp_build:.*ServicePack_Build"):
+        detect_level(ev(build=None), {})
+
+
+def test_normalize_build_map_fills_public_cp_builds_and_rejects_junk():
+    m = normalize_build_map({"sp3": "4000", "gm": None})
+    assert m["sp3"] == (4000,) and m["gm"] == () and m["cp5495"] == (5495,) and m["cp5712r1"] == (5712,)
+    with pytest.raises(OsceError, match=r"^osce_build_map.sp3\[1\]: must be a build number"):
+        normalize_build_map({"sp3": [4000, "x"]})
+    with pytest.raises(OsceError, match="^osce_build_map.sp9:"):
+        normalize_build_map({"sp9": 1})
