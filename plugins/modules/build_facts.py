@@ -1,0 +1,185 @@
+# Copyright: (c) 2025, osce.patching contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: the module is the action plugin plugins/action/build_facts.py.
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: build_facts
+short_description: Gather the OfficeScan server's build level, patterns and planned patch chain
+version_added: 0.1.0
+description:
+  - Reads the OfficeScan (OSCE) server's version, service-pack build, install path, patch history, web server,
+    current integrated Smart Protection Server (iSPS) ports, client program build offered, pattern versions and
+    the state of the upgrade privilege, decides the build level with the collection's level rules, and plans
+    the patch chain to 10.6 SP3 Critical Patch 5712r1 (vendor FAQ Q4).
+  - Returns everything under C(ansible_facts.osce_server).
+  - "Round trips (each one WinRM exchange): 1 C(ansible.windows.win_reg_stat) of the profile entry
+    C(server_information) key, 1 C(ansible.windows.slurp) of C(ofcscan.ini) (patterns, trusted port and, where
+    the profile has them, the privilege and iSPS port records), plus 1 per item of O(gather_subset).
+    With the default O(gather_subset) the module makes exactly 3 round trips."
+  - A value whose location the profile marks C(unknown) is reported as C(unknown), never guessed.
+    Run M(osce.patching.calibrate) to find it on your server.
+  - Read-only; runs the same in check mode.
+options:
+  gather_subset:
+    description:
+      - Extra reads, each one round trip.
+      - C(patch_history) reads the patch history INI (profile entry C(patch_history)); level detection uses it
+        to tell CP 5712 from its r1 repack by install date (FAQ Q13).
+      - C(web_server) lists the services to tell the bundled Apache from IIS (profile entry C(web_services)).
+      - C(client_program) reads the version of the client program the server offers (profile entry
+        C(client_program_file), C(Tmlisten.exe)); without it the build comes from the catalog for the level.
+      - C(all) is all three (5 round trips). An empty list reads only the registry and C(ofcscan.ini) (2).
+    type: list
+    elements: str
+    choices: [patch_history, web_server, client_program, all]
+    default: [patch_history]
+  include_patch2:
+    description:
+      - Plan the optional SP3 Patch 2 step (FAQ Q4 step d, recommended).
+    type: bool
+    default: true
+  sps_versions:
+    description:
+      - Standalone Smart Protection Server host name to its version (C(null) when unknown), for the chain's
+        SPS 3.0 gate (FAQ Q4 step a). Omit when you have no standalone SPS.
+    type: dict
+    default: {}
+  tmcm_version:
+    description:
+      - The Control Manager version managing this server (for example C(6.0 SP1)), for the FAQ Q10 gate.
+    type: str
+extends_documentation_fragment:
+  - osce.patching.common
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; gathers the same facts in check mode.
+  diff_mode:
+    support: none
+    description: Never changes anything.
+  platform:
+    platforms: windows
+    description: Target is the OfficeScan server.
+notes:
+  - The profile entries used and their confidence are listed in C(docs/modules.md).
+seealso:
+  - module: osce.patching.patch_chain
+  - module: osce.patching.calibrate
+author:
+  - osce.patching maintainers
+"""
+
+EXAMPLES = r"""
+- name: Detect the OSCE server build and plan the chain
+  osce.patching.build_facts:
+    build_map:
+      sp3: 4506
+      sp3_patch1_1: 5283
+      sp3_patch2: 5624
+
+- name: Show the planned steps
+  ansible.builtin.debug:
+    msg: "{{ ansible_facts.osce_server.level }} -> {{ ansible_facts.osce_server.chain.steps | map(attribute='id') | list }}"
+
+- name: Everything, including the web server kind and Tmlisten.exe (5 round trips)
+  osce.patching.build_facts:
+    gather_subset: [all]
+    sps_versions:
+      sps01.example.com: "3.0"
+    tmcm_version: 6.0 SP1
+"""
+
+RETURN = r"""
+ansible_facts:
+  description: Facts about the OSCE server.
+  returned: always
+  type: dict
+  contains:
+    osce_server:
+      description: The server's state and plan.
+      returned: success
+      type: dict
+      contains:
+        version:
+          description: C(Server_Version), for example C(10.6).
+          type: str
+          returned: success
+          sample: "10.6"
+        sp_build:
+          description: C(ServicePack_Build) as an integer (C(null) when missing).
+          type: int
+          returned: success
+          sample: 5712
+        install_path:
+          description: C(Local_Path), the C(PCCSRV) folder.
+          type: str
+          returned: success
+          sample: 'C:\Program Files (x86)\Trend Micro\OfficeScan\PCCSRV\'
+        level:
+          description: The build level id (C(pre_10_6), C(gm), ... C(cp5712r1), C(osce11)).
+          type: str
+          returned: success
+          sample: sp3_patch2
+        level_name:
+          description: Display name of the level.
+          type: str
+          returned: success
+          sample: OSCE 10.6 SP3 Patch 2
+        level_reasons:
+          description: Why this level was chosen.
+          type: list
+          elements: str
+          returned: success
+        warnings:
+          description: Caveats of the detection and the plan.
+          type: list
+          elements: str
+          returned: success
+        patch_history:
+          description: Installed patches (C(name), C(build), C(installed_on)); C(unknown) when not read.
+          type: raw
+          returned: success
+        web_server:
+          description: C(kind) (C(apache), C(iis-virtual), C(iis-default) or C(unknown)) and the C(source) it came from.
+          type: dict
+          returned: success
+          sample: {kind: apache, source: services}
+        isps_ports:
+          description: Current iSPS ports by role (C(frs_http), C(frs_https), C(wrs_http)), or C(unknown).
+          type: raw
+          returned: success
+        client_program:
+          description: C(build) of the client program the server offers and its C(source) (C(file_version) or C(catalog)).
+          type: dict
+          returned: success
+          sample: {build: 5624, source: catalog}
+        patterns:
+          description: Pattern versions read from C(ofcscan.ini) (keys as in the profile entry C(server_patterns)).
+          type: dict
+          returned: success
+        trusted_port:
+          description: The server's trusted port (C(Master_DomainPort)).
+          type: int
+          returned: success
+          sample: 8080
+        privilege:
+          description: C(state) (C(on), C(off) or C(unknown)) of the upgrade privilege with the C(confidence) of its location.
+          type: dict
+          returned: success
+          sample: {state: unknown, confidence: unknown}
+        chain:
+          description: The planned chain (C(steps) with C(id), C(name), C(from_level), C(to_level)), C(blockers), C(warnings), C(nothing_to_do).
+          type: dict
+          returned: success
+        cp_installed:
+          description: Whether CP 5712r1 (or OSCE 11) is on the server.
+          type: bool
+          returned: success
+round_trips:
+  description: Gateway round trips of this task, total and per module.
+  returned: always
+  type: dict
+  sample: {round_trips: 3, per_module: {ansible.windows.slurp: 2, ansible.windows.win_reg_stat: 1}}
+"""

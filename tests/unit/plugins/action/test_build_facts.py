@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import pytest
+from fake_windows import BUILD_MAP, LAB_PROFILE, LOCAL, FakeWindows, make_action, osce_server
+
+from ansible_collections.osce.patching.plugins.action.build_facts import ActionModule
+
+
+def run(fake, args=None, **kw):
+    action, tv = make_action(ActionModule, {"build_map": BUILD_MAP, **(args or {})}, fake, **kw)
+    return action.run(task_vars=tv), action
+
+
+def test_default_is_three_round_trips_and_plans_chain():
+    fake = FakeWindows()
+    osce_server(fake, build=5600)
+    res, action = run(fake)
+    assert not res.get("failed"), res.get("msg")
+    facts = res["ansible_facts"]["osce_server"]
+    assert facts["level"] == "sp3_patch2"
+    assert [s["id"] for s in facts["chain"]["steps"]] == ["cp5712r1"]
+    assert facts["patterns"]["agent"] == "11.345.00"
+    assert facts["trusted_port"] == 8080
+    assert facts["privilege"]["state"] == "unknown"
+    assert action.gateway.round_trips == 3
+    assert res["round_trips"]["round_trips"] == 3
+    assert res["changed"] is False
+    assert fake.writes() == []
+
+
+def test_all_subsets_read_web_server_and_tmlisten():
+    fake = FakeWindows()
+    osce_server(fake, build=4100)
+    res, action = run(fake, {"gather_subset": ["all"]}, task_vars={"osce_profile_overrides": LAB_PROFILE})
+    facts = res["ansible_facts"]["osce_server"]
+    assert facts["web_server"]["kind"] == "apache"
+    assert facts["client_program"] == {"build": 4100, "file_version": "10.6.0.4100", "source": "file_version",
+                                       "path": LOCAL + "Pccnt\\Common\\Tmlisten.exe"}
+    assert facts["privilege"]["state"] == "off"
+    assert facts["privilege"]["confidence"] == "calibrated"
+    assert [s["id"] for s in facts["chain"]["steps"]] == ["cp5495", "sp3_patch2", "cp5712r1"]
+    assert action.gateway.round_trips == 5
+
+
+def test_cp5712_before_cutoff_replans_r1_from_history():
+    fake = FakeWindows()
+    osce_server(fake, build=5712, history="[OfficeScan 10.6 SP3 Critical Patch 5712]\r\nBuild=5712\r\n"
+                "InstallDate=2014-12-01 10:00:00\r\n")
+    res, _ = run(fake)
+    facts = res["ansible_facts"]["osce_server"]
+    assert facts["level"] == "cp5712"
+    assert [s["id"] for s in facts["chain"]["steps"]] == ["cp5712r1"]
+
+
+def test_unknown_build_is_one_line_naming_build_map():
+    fake = FakeWindows()
+    osce_server(fake, build=4242)
+    res, _ = run(fake, {"build_map": {}})
+    assert res["failed"]
+    assert "\n" not in res["msg"]
+    assert res["msg"].startswith("Failed to gather OSCE server facts on osce01: sp_build:")
+    assert "osce_build_map" in res["msg"]
+
+
+def test_not_an_osce_server():
+    fake = FakeWindows()
+    res, _ = run(fake)
+    assert res["failed"] and "no OfficeScan server registry key on osce01" in res["msg"]
+    assert "Fix:" in res["msg"]
+
+
+def test_unreachable_host():
+    fake = FakeWindows()
+    fake.unreachable = True
+    res, _ = run(fake)
+    assert res["failed"] and res["unreachable"]
+    assert "host osce01 is unreachable" in res["msg"]
+
+
+def test_bad_option_fails_before_any_round_trip():
+    fake = FakeWindows()
+    res, action = run(fake, {"gather_subset": ["bogus"]})
+    assert res["failed"] and "gather_subset" in res["msg"] and "\n" not in res["msg"]
+    assert fake.calls == []
+
+
+def test_bad_profile_override_fails_before_any_round_trip():
+    fake = FakeWindows()
+    res, _ = run(fake, {"profile_overrides": {"no_such_entry": {"path": "x"}}})
+    assert res["failed"] and "osce_profile_overrides.no_such_entry" in res["msg"]
+    assert fake.calls == []
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_check_mode_reads_the_same(check_mode):
+    fake = FakeWindows()
+    osce_server(fake)
+    res, _ = run(fake, check_mode=check_mode)
+    assert res["ansible_facts"]["osce_server"]["level"] == "sp3_patch2"
