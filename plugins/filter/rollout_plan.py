@@ -43,7 +43,7 @@ options:
   package_bytes:
     description:
       - "Client package size per architecture in bytes, from the patch catalog, for example
-        C({'x86': 39007437, 'x64': 46347059}) for CP 5712r1 (37.2 MB and 44.2 MB)."
+        C({'x86': 39007437, 'x64': 46347060}) for CP 5712r1 (37.2 MB and 44.2 MB)."
       - Variable C(osce_package_bytes).
     type: dict
     required: true
@@ -123,7 +123,7 @@ EXAMPLES = r"""
         osce_rollout: >-
           {{ hostvars | osce.patching.rollout_plan(
                hosts=groups['osce_clients'],
-               package_bytes={'x86': 39007437, 'x64': 46347059},
+               package_bytes={'x86': 39007437, 'x64': 46347060},
                budget_bps=osce_bandwidth_budget_bps,
                client_bps=12500000,
                install_s=180,
@@ -156,7 +156,7 @@ EXAMPLES = r"""
   ansible.builtin.set_fact:
     osce_rollout: >-
       {{ [{'name': 'pc1', 'arch': 'x64'}, {'name': 'pc2', 'arch': 'x86', 'online': false}]
-         | osce.patching.rollout_plan(package_bytes={'x86': 39007437, 'x64': 46347059},
+         | osce.patching.rollout_plan(package_bytes={'x86': 39007437, 'x64': 46347060},
                                       budget_bps=12500000, client_bps=2500000) }}
   # osce_rollout.serial == [1], osce_rollout.offline == ['pc2']
 

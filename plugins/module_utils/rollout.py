@@ -33,6 +33,7 @@ Everything is linear in the number of clients (one pass to validate, one or two 
 from __future__ import annotations
 
 import math
+from itertools import compress
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -171,7 +172,8 @@ def _online(value: Any, name: str) -> bool:
 
 def _package_bytes(package_bytes: Any, warnings: list[str]) -> dict[str, int | None]:
     name = VARIABLES["package_bytes"]
-    fix = "give the client package size per architecture in bytes, e.g. {x86: 39007437, x64: 46347059}"
+    fix = ("give the client package size per architecture in bytes (the catalog's client_package_bytes, "
+           "or osce_installers.<step>.client_package_bytes), e.g. {x86: 39007437, x64: 46347060}")
     if not isinstance(package_bytes, Mapping):
         raise OsceError(name, "must map x86 / x64 to the package size in bytes", package_bytes, fix)
     sizes: dict[str, int | None] = {a: None for a in ARCHES}
@@ -190,6 +192,11 @@ def _package_bytes(package_bytes: Any, warnings: list[str]) -> dict[str, int | N
     return sizes
 
 
+def _names_in_input_order(clients: Any) -> Iterable[str]:
+    for c in clients:
+        yield c.get("name") or c.get("inventory_hostname")
+
+
 def _parse_clients(clients: Any) -> tuple[list[str], list[str | None], list[Any], list[str]]:
     """Return online names, archs (None = unknown), sites, and offline names, in input order."""
     pname = VARIABLES["clients"]
@@ -199,34 +206,40 @@ def _parse_clients(clients: Any) -> tuple[list[str], list[str | None], list[Any]
             or isinstance(clients, Mapping):
         raise OsceError(pname, "must be a list of clients ({name, arch, site, online})", clients,
                         "pass a list of mappings, or hostvars with a list of host names")
+    if not isinstance(clients, (list, tuple)):
+        clients = list(clients)  # read twice when a name repeats
     names: list[str] = []
     archs: list[str | None] = []
     sites: list[Any] = []
     offline: list[str] = []
-    seen: set[str] = set()
     aliases = ARCH_ALIASES
     for i, c in enumerate(clients):
         if type(c) is not dict and not isinstance(c, Mapping):
             raise OsceError(f"{pname}[{i}]", "must be a mapping with name, arch, site, online", c,
                             "give each client as {name: ..., arch: x86|x64, site: ..., online: true}")
-        name = c.get("name") or c.get("inventory_hostname")
+        get = c.get
+        name = get("name") or get("inventory_hostname")
         if not name or not isinstance(name, str):
             raise OsceError(f"{pname}[{i}].name", "is required (the inventory host name)", name,
                             "add name: <inventory_hostname>")
-        if name in seen:
-            raise OsceError(f"{pname}[{i}].name", "appears twice", name, "list every client once")
-        seen.add(name)
-        online = c.get("online", True)
+        online = get("online", True)
         if online is not True and not _online(online, name):
             offline.append(name)
             continue
-        arch = c.get("arch")
+        arch = get("arch")
         if arch is not None:
             a = aliases.get(arch) if isinstance(arch, str) else None
             arch = a if a is not None else _arch(arch, name)
         names.append(name)
         archs.append(arch)
-        sites.append(c.get("site"))
+        sites.append(get("site"))
+    if len(set(names)) + len(set(offline)) != len(names) + len(offline) \
+            or not set(names).isdisjoint(offline):
+        seen: set[str] = set()
+        for i, name in enumerate(_names_in_input_order(clients)):
+            if name in seen:
+                raise OsceError(f"{pname}[{i}].name", "appears twice", name, "list every client once")
+            seen.add(name)
     return names, archs, sites, offline
 
 
@@ -309,20 +322,22 @@ def fitted_sizes(n: int, canary: int, k: int, min_growth: float) -> tuple[list[i
 
 
 def _interleave_by_site(order: list[int], sites: list[Any]) -> list[int]:
-    """Spread each site's clients evenly over the sequence (bucketed, linear): every batch then
-    carries about its share of each site, so site links work in parallel."""
-    n = len(order)
+    """Spread each site's clients evenly over the sequence: the j-th of a site's m clients gets the
+    key (j + 0.5) / m and the sequence is sorted by key (stable; the groups are already sorted runs,
+    so the sort is a merge of one run per site). Every batch then carries about its share of each
+    site, so site links work in parallel."""
     groups: dict[Any, list[int]] = {}
     for i in order:
         groups.setdefault(sites[i], []).append(i)
     if len(groups) < 2:
         return order
-    buckets: list[list[int]] = [[] for _ in range(n)]
+    merged: list[int] = []
+    keys: list[float] = []
     for members in groups.values():
-        m = len(members)
-        for j, idx in enumerate(members):
-            buckets[min(n - 1, int((j + 0.5) / m * n))].append(idx)
-    return [i for b in buckets for i in b]
+        m = float(len(members))
+        merged.extend(members)
+        keys.extend([(j + 0.5) / m for j in range(len(members))])
+    return [merged[p] for p in sorted(range(len(merged)), key=keys.__getitem__)]
 
 
 def _canary_covers_arches(order: list[int], archs: list[str], canary: int) -> None:
@@ -512,49 +527,48 @@ def plan_rollout(clients: Iterable[Mapping[str, Any]] | None, *, package_bytes: 
             return natural, growth
         return fitted_sizes(n, canary, k, growth)
 
+    # the clients in batch order, as flat lists: batches are slices (sum/max run in C)
+    o_names = [names[i] for i in order]
+    o_bytes = [sizes_list[i] for i in order]
+    o_x86 = [1 if archs_eff[i] == "x86" else 0 for i in order]
+    site_list = sorted(sites_present, key=str)
+    o_site_masks = {s: [1 if site_of_client[i] == s else 0 for i in order] for s in site_list}
+
     def build(serial: list[int]) -> tuple[list[Batch], float]:
         batches: list[Batch] = []
         clock = 0.0
         pos = 0
-        workers = forks if forks is not None else None
         for bi, count in enumerate(serial):
-            idx = order[pos:pos + count]
-            pos += count
-            nbytes = 0
-            by_site: dict[Any, int] = {}
-            site_n: dict[Any, int] = {}
-            n86 = 0
-            biggest = 0
-            for i in idx:
-                b = sizes_list[i]
-                nbytes += b
-                if b > biggest:
-                    biggest = b
-                if archs_eff[i] == "x86":
-                    n86 += 1
-                s = site_of_client[i]
-                if s is not None:
-                    by_site[s] = by_site.get(s, 0) + b
-                    site_n[s] = site_n.get(s, 0) + 1
+            end = pos + count
+            chunk = o_bytes[pos:end]
+            nbytes = sum(chunk)
+            n86 = sum(o_x86[pos:end])
+            slowest = max(chunk) / per_client
             conc = min(count, in_flight)
             download = nbytes / min(budget, conc * rate)
-            slowest = biggest / per_client
-            for s, sb in by_site.items():
-                link = min(site_caps[s], min(site_n[s], conc) * rate)
-                download = max(download, sb / link)
-                slowest = max(slowest, biggest / min(per_client, site_caps[s]))
+            by_site: dict[str, int] = {}
+            for s in site_list:
+                mask = o_site_masks[s][pos:end]
+                site_n = sum(mask)
+                if not site_n:
+                    continue
+                sb = sum(compress(chunk, mask))
+                by_site[str(s)] = sb
+                link = min(site_caps[s], min(site_n, conc) * rate)
+                download = max(download, sb / link,
+                               max(compress(chunk, mask)) / min(per_client, site_caps[s]))
             download = max(download, slowest)
             duration = download + install
-            if workers is not None and workers < count:
+            if forks is not None and forks < count:
                 # each worker carries a client through download and install
-                duration = max(duration, count / workers * (nbytes / count / per_client + install))
+                duration = max(duration, count / forks * (nbytes / count / per_client + install))
             duration += overhead
-            batches.append(Batch(index=bi, count=count, hosts=[names[i] for i in idx], bytes=nbytes,
+            batches.append(Batch(index=bi, count=count, hosts=o_names[pos:end], bytes=nbytes,
                                  arch_counts={"x86": n86, "x64": count - n86},
-                                 bytes_by_site={str(k): v for k, v in by_site.items()},
-                                 concurrency=conc, download_s=download, duration_s=duration,
-                                 start_s=clock, end_s=clock + duration))
+                                 bytes_by_site=by_site, concurrency=conc, download_s=download,
+                                 duration_s=duration, start_s=clock, end_s=clock + duration))
             clock += duration
+            pos = end
         return batches, clock
 
     serial, used_growth = sizes_for(k_cap)
@@ -600,7 +614,7 @@ def plan_rollout(clients: Iterable[Mapping[str, Any]] | None, *, package_bytes: 
 
     return RolloutPlan(
         serial=serial, throttle=throttle, recommended_forks=rec_forks,
-        hosts=[h for b in batches for h in b.hosts], batches=batches, clients=n, offline=offline,
+        hosts=o_names, batches=batches, clients=n, offline=offline,
         total_bytes=total, budget_bps=budget, client_bps=rate, client_bps_assumed=assumed,
         effective_bps=eff, budget_utilization=utilization, site_throttle=site_throttle,
         transfer_s=transfer, max_batches_by_tail_rule=k_tail, growth=used_growth,

@@ -442,3 +442,11 @@ def test_broken_reports_are_rejected(validator, breakage):
     report = copy.deepcopy(REPORT)
     breakage(report)
     assert list(validator.iter_errors(report))
+
+
+def test_clients_may_be_a_generator_and_duplicates_are_still_found():
+    plan = plan_rollout((c for c in fleet(5)), package_bytes=CP5712R1, budget_bps=10e6)
+    assert sum(plan.serial) == 5
+    dup = ({"name": n, "arch": "x64", "online": n != "a"} for n in ["a", "b", "a"])
+    with pytest.raises(OsceError, match=r"^osce_rollout_clients\[2\]\.name: appears twice"):
+        plan_rollout(dup, package_bytes=CP5712R1, budget_bps=10e6)
