@@ -1,0 +1,54 @@
+# Lab stand-in for the ansible.windows.win_reboot action plugin (tests/lab only).
+# Reboots the simulated host: clears its pending reboot, counts the boot, honours unreachable faults.
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from ansible.errors import AnsibleActionFail
+from ansible.plugins.action import ActionBase
+
+ARGUMENT_SPEC = {
+    "pre_reboot_delay": {"type": "float", "default": 2, "aliases": ["pre_reboot_delay_sec"]},
+    "post_reboot_delay": {"type": "float", "default": 0, "aliases": ["post_reboot_delay_sec"]},
+    "reboot_timeout": {"type": "float", "default": 600, "aliases": ["reboot_timeout_sec"]},
+    "connect_timeout": {"type": "float", "default": 5, "aliases": ["connect_timeout_sec"]},
+    "test_command": {"type": "str"},
+    "msg": {"type": "str", "default": "Reboot initiated by Ansible"},
+    "boot_time_command": {"type": "str", "default": "(Get-CimInstance -ClassName Win32_OperatingSystem -Property "
+                          "LastBootUpTime).LastBootUpTime.ToFileTime()"},
+}
+SUPPORTS_CHECK_MODE = True
+RETURNS = ["rebooted", "elapsed"]
+LAB_LIB = os.environ.get("OSCE_LAB_LIB") or str(Path(__file__).resolve().parents[6])
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _SUPPORTS_CHECK_MODE = True
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        if self._task.check_mode:
+            return dict(result, changed=True, rebooted=True, elapsed=0)
+        if LAB_LIB not in sys.path:
+            sys.path.insert(0, LAB_LIB)
+        from osce_lab.state import Host
+        state_dir = self._templar.template(task_vars.get("lab_state_dir"))
+        if not state_dir:
+            raise AnsibleActionFail("lab win_reboot: host var lab_state_dir is not set (not a lab host?)")
+        path = Path(state_dir) / "hosts" / f"{task_vars['inventory_hostname']}.json"
+        with Host.open(path) as h:
+            h.data["calls"] = h.data.get("calls", 0) + 1
+            for f in h.data.get("faults", []):
+                if f["kind"] == "unreachable" and h.data["calls"] > int(f.get("after", 0)):
+                    h.data["reachable"] = False
+            h.touch()
+            if not h.data.get("reachable", True):
+                return dict(result, unreachable=True, changed=False,
+                            msg=f"Timed out waiting for the host to come back after the reboot ({h.name})")
+            h.data["pending_reboot"] = False
+            h.data["boot_count"] = h.data.get("boot_count", 0) + 1
+        return dict(result, changed=True, rebooted=True, elapsed=float(args["pre_reboot_delay"]) + 1.0)
