@@ -238,7 +238,7 @@ class OsceAction(ActionBase):
             if failure.fix:
                 msg += f" Fix: {failure.fix}."
             result.update(failure.extra)
-            result.update({"failed": True, "changed": result.get("changed", False), "msg": " ".join(msg.split())})
+            result.update({"failed": True, "changed": gateway.writes > 0, "msg": " ".join(msg.split())})
             if failure.field:
                 result["osce_error_field"] = failure.field
             if failure.unreachable:

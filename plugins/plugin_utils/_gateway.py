@@ -248,8 +248,8 @@ class Gateway:
                     volumes.append(entry)
         return volumes
 
-    def lineinfile(self, path: str, regex: str, line: str, **extra: t.Any) -> dict[str, t.Any]:
-        """Ensure one line (INI / httpd.conf edit)."""
+    def lineinfile(self, path: str, regex: str, line: str | None, **extra: t.Any) -> dict[str, t.Any]:
+        """Ensure one line (INI / httpd.conf edit); ``state="absent"`` removes the lines matching ``regex``."""
         return self.call("win_lineinfile", {"path": path, "regex": regex, "line": line, **extra})
 
     # -- processes and services ---------------------------------------------------------------------

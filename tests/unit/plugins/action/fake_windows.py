@@ -200,6 +200,12 @@ class FakeWindows:
         if text is None:
             return {"failed": True, "msg": f"Path {a['path']} does not exist !"}
         lines = text.splitlines()
+        if a.get("state") == "absent":
+            kept = [line for line in lines if not re.search(a["regex"], line)]
+            if kept == lines:
+                return {"changed": False, "msg": ""}
+            self.put(a["path"], "\r\n".join(kept) + "\r\n")
+            return {"changed": True, "msg": f"{len(lines) - len(kept)} line(s) removed"}
         for i, line in enumerate(lines):
             if re.search(a["regex"], line):
                 if line == a["line"]:
@@ -207,9 +213,14 @@ class FakeWindows:
                 lines[i] = a["line"]
                 break
         else:
-            lines.append(a["line"])
+            at = len(lines)
+            if a.get("insertafter"):
+                hits = [i for i, line in enumerate(lines) if re.search(a["insertafter"], line)]
+                if hits:
+                    at = hits[-1] + 1
+            lines.insert(at, a["line"])
         self.put(a["path"], "\r\n".join(lines) + "\r\n")
-        return {"changed": True, "msg": "line replaced"}
+        return {"changed": True, "msg": "line added"}
 
     def _m_win_iis_webbinding(self, a):
         site = self.iis.setdefault(a["name"], [])

@@ -1,0 +1,112 @@
+# Copyright: (c) 2025, osce.patching contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""osce.patching.upgrade_privilege: set the client upgrade privilege, with a crash-safe marker."""
+from __future__ import annotations
+
+import typing as t
+
+from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
+from ansible_collections.osce.patching.plugins.plugin_utils import _privilege as priv
+from ansible_collections.osce.patching.plugins.plugin_utils._action_base import Change, Context, OsceAction
+from ansible_collections.osce.patching.plugins.plugin_utils._server import ServerReader
+
+_STATES = {priv.ON: "on", priv.OFF: "off", None: "absent"}
+
+
+def _show(value: str | None) -> str:
+    return _STATES.get(value, f"raw:{value}")
+
+
+class ActionModule(OsceAction):
+    MODULE = "upgrade_privilege"
+    VERB = "set the upgrade privilege"
+
+    def check_input(self, ctx: Context) -> None:
+        scope, targets = ctx.args["scope"], ctx.args["targets"]
+        if scope != "root" and not targets:
+            raise OsceError("targets", f"is required with scope {scope}", targets, f"list the {scope} names")
+        if scope == "root" and targets:
+            raise OsceError("targets", "is only used with scope domain or client", targets,
+                            "remove targets or set scope")
+        if ctx.args["state"] != "restored":
+            priv.require_known(ctx.profile, scope)
+
+    def _targets(self, ctx: Context, marker: dict[str, str]) -> list[str]:
+        if ctx.args["state"] == "restored":
+            return sorted(marker)
+        scope = ctx.args["scope"]
+        return [priv.target_id(scope)] if scope == "root" else [priv.target_id(scope, n) for n in ctx.args["targets"]]
+
+    def gather(self, ctx: Context) -> dict[str, t.Any]:
+        server = ServerReader(ctx)
+        server.basics()
+        store = priv.PrivilegeStore(server.locator)
+        ctx.notes["store"] = store
+        marker = store.read_marker()
+        targets = self._targets(ctx, marker)
+        for target in targets:
+            priv.require_known(ctx.profile, priv.split_target(target)[0])
+        values = {target: store.read(target) for target in targets}
+        return {"privilege": values, "marker": marker}
+
+    def plan(self, ctx: Context, before: dict[str, t.Any]) -> list[Change]:
+        changes: list[Change] = []
+        marker = before["marker"]
+        if ctx.args["state"] == "restored":
+            for target, original in sorted(marker.items()):
+                value = None if original == priv.ABSENT else original
+                if before["privilege"].get(target) != value:
+                    changes.append(Change("restore", target, {"value": value}))
+                changes.append(Change("clear_marker", target))
+            return changes
+        wanted = priv.ON if ctx.args["state"] == "on" else priv.OFF
+        for target, current in before["privilege"].items():
+            if current == wanted:
+                continue
+            if target not in marker:
+                changes.append(Change("record_marker", target, {"original": current}))
+            changes.append(Change("set", target, {"value": wanted}))
+        return changes
+
+    def predict(self, ctx, before, changes):
+        after = {"privilege": dict(before["privilege"]), "marker": dict(before["marker"])}
+        for c in changes:
+            if c.kind in ("set", "restore"):
+                after["privilege"][c.target] = c.data["value"]
+            elif c.kind == "record_marker":
+                after["marker"][c.target] = priv.ABSENT if c.data["original"] is None else c.data["original"]
+            elif c.kind == "clear_marker":
+                after["marker"].pop(c.target, None)
+        return after
+
+    def apply(self, ctx, before, changes):
+        store: priv.PrivilegeStore = ctx.notes["store"]
+        # markers first: the original is on the server before anything else changes
+        for c in sorted(changes, key=lambda c: c.kind != "record_marker"):
+            if c.kind == "record_marker":
+                store.write_marker(c.target, c.data["original"])
+            elif c.kind in ("set", "restore"):
+                store.write(c.target, c.data["value"])
+            elif c.kind == "clear_marker":
+                store.clear_marker(c.target)
+        return {}
+
+    def verify(self, ctx, before, changes, outcome):
+        store: priv.PrivilegeStore = ctx.notes["store"]
+        store.forget()
+        after = {"privilege": {t: store.read(t) for t in before["privilege"]}, "marker": store.read_marker()}
+        expected = self.predict(ctx, before, changes)
+        if after["privilege"] != expected["privilege"]:
+            raise OsceError("privilege", "did not take the value written", after["privilege"],
+                            "check the calibrated profile entry; the marker still holds the original for state=restored")
+        return after
+
+    def diff_view(self, state):
+        return {"privilege": {t: _show(v) for t, v in state["privilege"].items()}, "marker": state["marker"]}
+
+    def report(self, ctx, before, after, changes, outcome):
+        store: priv.PrivilegeStore = ctx.notes["store"]
+        targets = list(after["privilege"])
+        return {"privilege": {t: _show(v) for t, v in after["privilege"].items()},
+                "marker": after["marker"],
+                "location": store.location(targets[0]) if targets else {}}
