@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Planner timing: plan_rollout for 10,000 and 100,000 clients in one invocation.
 
 Best of several runs each (the minimum is the least noisy estimate of the planner's own cost).
@@ -45,7 +44,7 @@ def fleet(n: int) -> list[dict]:
 def best_of(clients: list[dict], runs: int) -> tuple[float, object]:
     best = float("inf")
     plan = None
-    for _ in range(runs):
+    for dummy in range(runs):
         start = time.perf_counter()
         plan = plan_rollout(clients, **OPTIONS)
         best = min(best, time.perf_counter() - start)

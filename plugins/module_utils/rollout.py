@@ -214,7 +214,7 @@ def _parse_clients(clients: Any) -> tuple[list[str], list[str | None], list[Any]
     offline: list[str] = []
     aliases = ARCH_ALIASES
     for i, c in enumerate(clients):
-        if type(c) is not dict and not isinstance(c, Mapping):
+        if not isinstance(c, Mapping):
             raise OsceError(f"{pname}[{i}]", "must be a mapping with name, arch, site, online", c,
                             "give each client as {name: ..., arch: x86|x64, site: ..., online: true}")
         get = c.get
@@ -279,7 +279,7 @@ def natural_sizes(n: int, canary: int, growth: float, limit: int) -> list[int] |
 def _geometric_sum_reaches(canary: int, g: float, k: int, n: int) -> bool:
     total = 0.0
     term = float(canary)
-    for _ in range(k):
+    for dummy in range(k):
         total += term
         if total >= n:
             return True
@@ -293,7 +293,7 @@ def fitted_sizes(n: int, canary: int, k: int, min_growth: float) -> tuple[list[i
     if k == 2:
         return [canary, n - canary], (n - canary) / canary
     lo, hi = min_growth, max(min_growth, float(n) / canary, 2.0)
-    for _ in range(100):
+    for dummy in range(100):
         mid = (lo + hi) / 2.0
         if _geometric_sum_reaches(canary, mid, k, n):
             hi = mid
