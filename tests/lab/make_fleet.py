@@ -54,6 +54,8 @@ STEP_LEVEL = {"sp3": "sp3", "sp3_patch1_1": "sp3_patch1_1", "cp5495": "cp5495", 
 STEP_DURATION = {"sp3": 1800, "sp3_patch1_1": 900, "cp5495": 600, "sp3_patch2": 900, "cp5712r1": 600}  # INVENTED
 STEP_DISK = {"sp3": 3000 * MB, "sp3_patch1_1": 1500 * MB, "cp5495": 500 * MB, "sp3_patch2": 1500 * MB,
              "cp5712r1": 1000 * MB}  # INVENTED
+# client package the server offers at each level: the step's (FAQ for CP 5712r1), INVENTED otherwise
+LEVEL_PACKAGE = dict(CLIENT_PACKAGE, cp5712=(17.2, 24.2), cp5712r1=CLIENT_PACKAGE["cp5712r1"])
 SERVER = "osce-srv"
 LOCAL_PATH = "C:\\Program Files (x86)\\Trend Micro\\OfficeScan\\PCCSRV\\"
 INSTALLER_DIR = "C:\\OSCE-Patches\\"
@@ -178,8 +180,9 @@ def make_server(a, rng, mtime):
            "OfcCMAgent": "OfficeScan Control Manager Agent", "TMPluginMgr": "Trend Micro Plug-in Manager"}
     for n, d in svc.items():
         h["services"][n] = {"display_name": d, "start_mode": "auto", "state": "running", "path": lp + n + ".exe"}
+    pk = LEVEL_PACKAGE.get(a.server_level, (50.0, 60.0))  # sizes of the level's own client package
     h["osce"] = {"web": a.web, "crcz_with_package": a.server_level != "cp5712",
-                 "client_package_bytes": {"x86": 0, "x64": 0}}
+                 "client_package_bytes": {"x86": int(pk[0] * MB), "x64": int(pk[1] * MB)}}
     if a.web == "apache":
         conf = lp + "..\\Apache2\\conf\\httpd.conf"
         from osce_lab.state import norm_path

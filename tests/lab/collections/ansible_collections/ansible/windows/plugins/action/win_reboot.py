@@ -26,13 +26,13 @@ LAB_LIB = os.environ.get("OSCE_LAB_LIB") or str(Path(__file__).resolve().parents
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
-    _SUPPORTS_CHECK_MODE = True
 
     def run(self, tmp=None, task_vars=None):
+        self._supports_check_mode = True
+        if self._task.check_mode:  # as the real plugin: check mode reports a reboot, does nothing
+            return {"changed": True, "elapsed": 0, "rebooted": True}
         result = super().run(tmp, task_vars)
         _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
-        if self._task.check_mode:
-            return dict(result, changed=True, rebooted=True, elapsed=0)
         if LAB_LIB not in sys.path:
             sys.path.insert(0, LAB_LIB)
         from osce_lab.state import Host

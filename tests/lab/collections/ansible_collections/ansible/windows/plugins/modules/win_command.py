@@ -26,7 +26,7 @@ RETURNS = ["msg", "start", "end", "delta", "stdout", "stderr", "cmd", "rc", "std
 
 def main():
     import datetime
-    import shlex
+    import re
     from osce_lab import standin
     from osce_lab.state import Host
     module = AnsibleModule(ARGUMENT_SPEC, supports_check_mode=SUPPORTS_CHECK_MODE,
@@ -35,8 +35,8 @@ def main():
     path = standin.enter("win_command")
     p = module.params
     cmd = p["_raw_params"] or p["cmd"]
-    argv = p["argv"] or shlex.split(cmd.replace("\\", "\\\\"), posix=True)
-    argv = [a.replace("\\\\", "\\") for a in argv] if not p["argv"] else argv
+    # Windows command-line tokens: whitespace separated, double quotes group, backslashes literal
+    argv = p["argv"] or [a[0] or a[1] for a in re.findall(r'"([^"]*)"|(\S+)', cmd)]
     cmd = cmd or " ".join(argv)
     with Host.open(path, write=False) as h:
         if p["creates"] and (h.find_file(p["creates"]) or h.is_dir(p["creates"])):
