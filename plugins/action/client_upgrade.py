@@ -1,0 +1,87 @@
+# Copyright: (c) 2025, osce.patching contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""osce.patching.client_upgrade: run AutoPcc on a client that is behind, wait for the new build."""
+from __future__ import annotations
+
+import time
+import typing as t
+
+from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
+from ansible_collections.osce.patching.plugins.plugin_utils._action_base import ActionFailure, Change, Context, OsceAction
+from ansible_collections.osce.patching.plugins.plugin_utils._client import ClientReader, server_expectations
+
+
+class ActionModule(OsceAction):
+    MODULE = "client_upgrade"
+    VERB = "upgrade the client"
+    NEEDS_CATALOG = True
+
+    #: seam for tests: how the plugin waits between polls
+    sleep = staticmethod(time.sleep)
+    clock = staticmethod(time.monotonic)
+
+    def check_input(self, ctx: Context) -> None:
+        expected = server_expectations(ctx.args["server_facts"])["client_build"]
+        if not isinstance(expected, int):
+            raise OsceError("server_facts.client_program.build", "is not a build number", expected,
+                            "run osce.patching.build_facts with gather_subset client_program on the server first")
+        ctx.notes["expected"] = expected
+
+    def gather(self, ctx: Context) -> dict[str, t.Any]:
+        reader = ClientReader(ctx)
+        ctx.notes["reader"] = reader
+        program = reader.program()
+        return {"build": program["program_build"], "arch": program["arch"]}
+
+    def plan(self, ctx, before):
+        if before["build"] is not None and before["build"] >= ctx.notes["expected"]:
+            return []
+        loc = ctx.notes["reader"].locator
+        loc.placeholders["server"] = ctx.args["server"]
+        return [Change("autopcc", loc.path("client_autopcc"), {"arguments": list(ctx.args["arguments"])})]
+
+    def predict(self, ctx, before, changes):
+        return {**before, "build": ctx.notes["expected"]}
+
+    def apply(self, ctx, before, changes):
+        change = changes[0]
+        res = ctx.gateway.command(argv=[change.target, *change.data["arguments"]])
+        if res.get("rc") != 0:
+            cause = (res.get("stderr") or res.get("msg") or "").strip().splitlines()
+            raise ActionFailure(f"{change.target} exited {res.get('rc')} ({cause[0] if cause else 'no output'})",
+                                "check that the client reaches the server share; over WinRM use become (runas) or a "
+                                "delegating transport (CredSSP, Kerberos delegation) to avoid the double hop",
+                                field=ctx.host, extra={"module_result": res})
+        return {"stdout": res.get("stdout", "")}
+
+    def verify(self, ctx, before, changes, outcome):
+        reader: ClientReader = ctx.notes["reader"]
+        start = self.clock()
+        deadline = start + ctx.args["timeout"]
+        while True:
+            reader.forget()
+            build = reader.program()["program_build"]
+            if build is not None and build >= ctx.notes["expected"]:
+                outcome["waited"] = round(self.clock() - start, 1)
+                return {**before, "build": build}
+            if self.clock() >= deadline:
+                raise ActionFailure(f"the program build is still {build} after {ctx.args['timeout']} s, not "
+                                    f"{ctx.notes['expected']}", "check the client's upgrade log (profile entry "
+                                    "client_upgrade_log) or raise timeout", field=ctx.host,
+                                    extra={"build": build, "expected_build": ctx.notes["expected"]})
+            self.sleep(ctx.args["poll_interval"])
+
+    def diff_view(self, state):
+        return {"build": state["build"]}
+
+    def _bytes(self, ctx: Context, arch: str) -> int | None:
+        level = server_expectations(ctx.args["server_facts"])["level"]
+        for step in ctx.catalog.steps:
+            if step.resulting_level == level:
+                return step.package_bytes(arch)
+        return None
+
+    def report(self, ctx, before, after, changes, outcome):
+        return {"build_before": before["build"], "build": after["build"], "expected_build": ctx.notes["expected"],
+                "arch": before["arch"], "bytes_expected": self._bytes(ctx, before["arch"]) if changes else 0,
+                "waited": outcome.get("waited", 0.0)}

@@ -1,0 +1,115 @@
+# Copyright: (c) 2025, osce.patching contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: the module is the action plugin plugins/action/client_upgrade.py.
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: client_upgrade
+short_description: Bring one OSCE client to the program build its server offers
+version_added: 0.1.0
+description:
+  - Reads the client's program build; when it is behind the build the server offers, runs C(AutoPcc.exe) from the
+    server's C(ofcscan) share on the client (profile entry C(client_autopcc), C(\\{server}\ofcscan\AutoPcc.exe),
+    run with C(ansible.windows.win_command)), then reads the build again until it reaches the server's or
+    O(timeout) passes.
+  - Does nothing when the client is already current (no command run).
+  - Returns the bytes the client is expected to download for its architecture (catalog C(client_package_bytes)
+    of the step that brought the server to its level, or C(osce_installers.<step>.client_package_bytes)).
+  - "Round trips: 1 C(ansible.windows.win_reg_stat) of the client's C(Misc.) key (1 more on a 32-bit client);
+    when behind, 1 C(ansible.windows.win_command) and 1 read per poll."
+  - "WinRM double hop: AutoPcc.exe runs from a network share, which a plain NTLM or Kerberos WinRM session cannot
+    reach with your credentials. Use C(become: true) with C(become_method: runas) and C(become_user) an account
+    with access to the share (become gives the process a fresh logon with network credentials), or a delegating
+    transport (C(ansible_winrm_transport: credssp), or Kerberos with C(ansible_winrm_kerberos_delegation: true)).
+    Credentials stay in your inventory or vault; the module never returns them."
+options:
+  server_facts:
+    description:
+      - The server's C(ansible_facts.osce_server) from M(osce.patching.build_facts). Uses C(client_program.build)
+        and C(level).
+    type: dict
+    required: true
+  server:
+    description:
+      - Host name of the OSCE server as the client reaches its C(ofcscan) share (fills C({server}) in the profile entry
+        C(client_autopcc)).
+    type: str
+    required: true
+  arguments:
+    description:
+      - Arguments passed to C(AutoPcc.exe).
+    type: list
+    elements: str
+    default: ['-f', '-u']
+  poll_interval:
+    description:
+      - Seconds between reads of the program build while waiting.
+    type: int
+    default: 15
+extends_documentation_fragment:
+  - osce.patching.common
+attributes:
+  check_mode:
+    support: full
+    description: Reads the build and reports whether the client would be upgraded; runs nothing.
+  diff_mode:
+    support: full
+    description: Program build before and after.
+  platform:
+    platforms: windows
+    description: Target is an OfficeScan client.
+seealso:
+  - module: osce.patching.pattern_verify
+author:
+  - osce.patching maintainers
+"""
+
+EXAMPLES = r"""
+- name: Upgrade clients in staggered batches
+  hosts: osce_clients
+  serial: [1, 5, 25]
+  gather_facts: false
+  tasks:
+    - name: Take the server's program build
+      osce.patching.client_upgrade:
+        server: "{{ groups.osce_server[0] }}"
+        server_facts: "{{ hostvars[groups.osce_server[0]].ansible_facts.osce_server }}"
+        timeout: 900
+      throttle: 5
+"""
+
+RETURN = r"""
+build_before:
+  description: Program build before the task.
+  returned: success
+  type: int
+  sample: 5600
+build:
+  description: Program build after the task (predicted in check mode).
+  returned: success
+  type: int
+  sample: 5712
+expected_build:
+  description: The build the server offers.
+  returned: success
+  type: int
+  sample: 5712
+arch:
+  description: C(x64) or C(x86), from the registry view the client key was found in.
+  returned: success
+  type: str
+bytes_expected:
+  description: Bytes the client downloads for this upgrade (C(0) when current, C(null) when the catalog does not know).
+  returned: success
+  type: int
+  sample: 44200000
+waited:
+  description: Seconds spent waiting for the new build.
+  returned: success
+  type: float
+round_trips:
+  description: Gateway round trips of this task, total and per module.
+  returned: always
+  type: dict
+"""

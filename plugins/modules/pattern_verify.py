@@ -1,0 +1,112 @@
+# Copyright: (c) 2025, osce.patching contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: the module is the action plugin plugins/action/pattern_verify.py.
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: pattern_verify
+short_description: Verify one OSCE client against what its server offers
+version_added: 0.1.0
+description:
+  - Reads the client's program build and pattern files and returns the collection's verdict for it
+    (C(up_to_date), C(program_behind), C(crcz_missing), C(bf_in_use), C(agent_pattern_behind), C(conventional_scan),
+    C(unknown)) with the evidence behind it, comparing with the server facts of M(osce.patching.build_facts).
+  - "Round trips per client: 1 C(ansible.windows.win_reg_stat) of the client's C(Misc.) key (profile entry
+    C(client_program_version); 1 more on a 32-bit client, where the C(Wow6432Node) candidate is absent) and 1
+    C(ansible.windows.win_find) over the folders of the profile entries C(client_bf_ptn), C(client_crcz_ptn) and
+    C(client_agent_pattern_file) - 2 on a 64-bit client. O(read_scan_type) adds 1, each O(sps_endpoints) item 1."
+  - The scan method is inferred from the pattern files (Smart Scan Agent Pattern C(icrc$oth.###) present means smart
+    scan, only the conventional C(lpt$vpn.###) means conventional) unless O(read_scan_type) reads C(iCRC Scan\ScanType).
+  - The Smart Scan Agent Pattern version is the extension of C(icrc$oth.###) (documented), else the registry
+    C(InternalPatternVer).
+  - Read-only; runs the same in check mode. Target the clients (C(hosts) a client group).
+options:
+  server_facts:
+    description:
+      - The server's C(ansible_facts.osce_server) from M(osce.patching.build_facts), typically
+        C("{{ hostvars[groups.osce_server[0]].ansible_facts.osce_server }}"). Uses C(client_program.build),
+        C(patterns.agent), C(cp_installed).
+    type: dict
+    required: true
+  fail_on:
+    description:
+      - Verdicts that fail the task.
+    type: list
+    elements: str
+    choices: [program_behind, crcz_missing, bf_in_use, agent_pattern_behind, conventional_scan, unknown]
+    default: [program_behind, crcz_missing, bf_in_use]
+  app_path:
+    description:
+      - The client's install folder, when it is not one of the profile's default folders.
+    type: str
+  read_scan_type:
+    description:
+      - Read the scan method from the registry (profile entry C(client_scan_type)) instead of inferring it (1 more round trip).
+    type: bool
+    default: false
+  sps_endpoints:
+    description:
+      - Smart protection source C(host) and C(port) pairs the client must reach, each proven with
+        C(ansible.windows.win_wait_for) run on the client (1 round trip each), for example the C(endpoints) returned by M(osce.patching.sps_ports).
+    type: list
+    elements: dict
+    default: []
+extends_documentation_fragment:
+  - osce.patching.common
+attributes:
+  check_mode:
+    support: full
+    description: Read-only; verifies the same in check mode.
+  diff_mode:
+    support: none
+    description: Never changes anything.
+  platform:
+    platforms: windows
+    description: Target is an OfficeScan client.
+seealso:
+  - module: osce.patching.build_facts
+  - module: osce.patching.client_upgrade
+author:
+  - osce.patching maintainers
+"""
+
+EXAMPLES = r"""
+- name: Verify every client against the server
+  osce.patching.pattern_verify:
+    server_facts: "{{ hostvars[groups.osce_server[0]].ansible_facts.osce_server }}"
+    fail_on: [program_behind, crcz_missing]
+  register: verdict
+
+- name: Also prove the integrated SPS answers from the client
+  osce.patching.pattern_verify:
+    server_facts: "{{ hostvars[groups.osce_server[0]].ansible_facts.osce_server }}"
+    sps_endpoints:
+      - {host: "{{ groups.osce_server[0] }}", port: 8082}
+"""
+
+RETURN = r"""
+verdict:
+  description: The verdict.
+  returned: always
+  type: str
+  sample: crcz_missing
+reason:
+  description: Why, in one sentence.
+  returned: always
+  type: str
+evidence:
+  description: The values the verdict was decided on (program build, server build, scan method, BF.ptn, CRCz.ptn,
+    agent pattern versions) plus the files found and the folders searched.
+  returned: always
+  type: dict
+reachability:
+  description: Per O(sps_endpoints) item C(host), C(port), C(reachable), C(elapsed).
+  returned: when sps_endpoints is given
+  type: list
+  elements: dict
+round_trips:
+  description: Gateway round trips of this task, total and per module.
+  returned: always
+  type: dict
+"""

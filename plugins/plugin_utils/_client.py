@@ -1,0 +1,110 @@
+# Copyright: (c) 2025, osce.patching contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Evidence about one OSCE client, read through the gateway from profile entries.
+
+Budget: :meth:`ClientReader.program` is one ``win_reg_stat`` of the ``Misc.`` key (two on a
+32-bit client, where the ``Wow6432Node`` candidate is absent); :meth:`ClientReader.pattern_files`
+is one ``win_find`` over the folders of the profile's pattern entries.
+
+FOR INTERNAL COLLECTION USE ONLY; the interface may change in any release.
+"""
+from __future__ import annotations
+
+import fnmatch
+import ntpath
+import re
+import typing as t
+
+from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
+from ansible_collections.osce.patching.plugins.module_utils.verdicts import parse_build
+from ansible_collections.osce.patching.plugins.plugin_utils._locations import Locator
+
+PATTERN_ENTRIES = ("client_bf_ptn", "client_crcz_ptn", "client_agent_pattern_file")
+#: Conventional virus pattern file name (doc: lpt$vpn.###); only used to infer the scan method.
+CONVENTIONAL_PATTERN = "lpt$vpn.*"
+
+
+def server_expectations(server_facts: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """What the client must match, from build_facts' ``osce_server``."""
+    program = server_facts.get("client_program") or {}
+    patterns = server_facts.get("patterns") or {}
+    agent = patterns.get("agent")
+    return {"client_build": program.get("build") if isinstance(program, dict) else None,
+            "agent_pattern": None if agent == "unknown" else agent,
+            "cp_installed": server_facts.get("cp_installed"),
+            "level": server_facts.get("level")}
+
+
+class ClientReader:
+    def __init__(self, ctx: t.Any) -> None:
+        self.ctx = ctx
+        self.locator = Locator(ctx.profile, ctx.gateway)
+
+    def program(self) -> dict[str, t.Any]:
+        """Program build and pattern values of the ``Misc.`` key; arch from the registry view found."""
+        loc = self.locator
+        key, values = loc.registry_key("client_program_version")
+        if key is None:
+            raise OsceError("client_program_version", f"no OfficeScan client registry key on {self.ctx.host}",
+                            loc.profile.entry("client_program_version").location(),
+                            "run this against an OSCE client, or calibrate the profile entry client_program_version")
+        raw = loc.registry_value("client_program_version")
+        return {"program_version": raw, "program_build": parse_build(str(raw).split(".")[-1]) if raw else None,
+                "internal_pattern": loc.registry_value("client_internal_pattern_version"),
+                "arch": "x64" if "wow6432node" in key.lower() else "x86", "registry_key": key}
+
+    def forget(self) -> None:
+        self.locator.forget_key("client_program_version")
+
+    def pattern_files(self, arch: str, app_path: str | None) -> dict[str, t.Any]:
+        """Which pattern files exist, in one win_find over the folders the profile names."""
+        loc = self.locator
+        if app_path:
+            candidates = [app_path]
+        else:
+            order = ["client_default_folder_x64", "client_default_folder_x86"]
+            if arch == "x86":
+                order.reverse()
+            candidates = [loc.path(name) for name in order]
+        wanted: dict[str, list[tuple[str, str]]] = {}
+        folders: list[str] = []
+        for base in candidates:
+            loc.placeholders["app_path"] = base
+            for name in PATTERN_ENTRIES:
+                path = loc.path(name)
+                folder, pattern = ntpath.split(path)
+                wanted.setdefault(name, []).append((folder.lower(), pattern.lower()))
+                if folder not in folders:
+                    folders.append(folder)
+            folder = base.rstrip("\\")
+            wanted.setdefault("conventional", []).append((folder.lower(), CONVENTIONAL_PATTERN))
+            if folder not in folders:
+                folders.append(folder)
+        patterns = sorted({p for pairs in wanted.values() for _f, p in pairs})
+        files = self.ctx.gateway.find(folders, patterns)
+        hits: dict[str, list[str]] = {name: [] for name in wanted}
+        for f in files:
+            path = str(f.get("path") or "")
+            folder, fname = ntpath.split(path)
+            for name, pairs in wanted.items():
+                if any(folder.lower().rstrip("\\") == fo.rstrip("\\") and fnmatch.fnmatch(fname.lower(), pa)
+                       for fo, pa in pairs):
+                    hits[name].append(path)
+        agent_files = sorted(hits["client_agent_pattern_file"])
+        ext = [m.group(1) for p in agent_files if (m := re.search(r"\.(\d+)$", p))]
+        if agent_files:
+            method = "smart"
+        elif hits["conventional"]:
+            method = "conventional"
+        else:
+            method = None
+        return {"bf_ptn": bool(hits["client_bf_ptn"]), "crcz_ptn": bool(hits["client_crcz_ptn"]),
+                "agent_pattern_files": agent_files, "agent_pattern_from_file": max(ext, key=int) if ext else None,
+                "conventional_pattern_files": sorted(hits["conventional"]), "scan_method": method,
+                "scan_method_source": "pattern files (inferred)", "folders": folders}
+
+    def scan_type(self) -> str | None:
+        """Scan method from ``iCRC Scan\\ScanType`` (one extra round trip)."""
+        from ansible_collections.osce.patching.plugins.module_utils.verdicts import scan_method_from_scan_type
+
+        return scan_method_from_scan_type(self.locator.registry_value("client_scan_type"))

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from fake_windows import CLIENT_KEY, FakeWindows, make_action
+
+from ansible_collections.osce.patching.plugins.action.client_upgrade import ActionModule
+
+SERVER = {"client_program": {"build": 5712}, "level": "cp5712r1", "cp_installed": True, "patterns": {}}
+SHARE = "\\\\osce-srv\\ofcscan\\AutoPcc.exe"
+
+
+def client(build=5600, upgrade_to=5712, rc=0):
+    fake = FakeWindows()
+    fake.set_reg(CLIENT_KEY + "\\Misc.", "ProgramVer", f"10.6.{build}")
+
+    def autopcc(f, argv):
+        if upgrade_to:
+            f.set_reg(CLIENT_KEY + "\\Misc.", "ProgramVer", f"10.6.{upgrade_to}")
+        return rc
+
+    fake.commands[SHARE.lower()] = autopcc
+    return fake
+
+
+def run(fake, args=None, **kw):
+    action, tv = make_action(ActionModule, {"server": "osce-srv", "server_facts": SERVER, "poll_interval": 1,
+                                            "timeout": 3, **(args or {})}, fake, host="pc1", **kw)
+    action.sleep = lambda s: None
+    ticks = iter(range(0, 1000))
+    action.clock = lambda: next(ticks)
+    return action.run(task_vars=tv), action
+
+
+def test_upgrade_then_noop():
+    fake = client()
+    res, _ = run(fake)
+    assert not res.get("failed"), res.get("msg")
+    assert res["changed"] and res["build_before"] == 5600 and res["build"] == 5712
+    assert res["bytes_expected"] == 46347060 and res["arch"] == "x64"
+    assert fake.calls[1][1]["argv"] == [SHARE, "-f", "-u"]
+    res2, action = run(fake)
+    assert res2["changed"] is False and res2["bytes_expected"] == 0 and action.gateway.installer_calls == 0
+
+
+def test_check_mode_runs_nothing():
+    fake = client()
+    res, _ = run(fake, check_mode=True)
+    assert res["changed"] and res["build"] == 5712 and fake.writes() == []
+
+
+def test_timeout_when_build_does_not_move():
+    res, _ = run(client(upgrade_to=None))
+    assert res["failed"] and "still 5600 after 3 s" in res["msg"]
+
+
+def test_share_unreachable_mentions_double_hop():
+    res, _ = run(client(rc=53))
+    assert res["failed"] and "exited 53" in res["msg"] and "double hop" in res["msg"]
+
+
+def test_server_facts_without_build():
+    res, _ = run(client(), {"server_facts": {"client_program": {"build": None}}})
+    assert res["failed"] and "server_facts.client_program.build" in res["msg"]

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import pytest
+from fake_windows import APP, CLIENT_KEY, FakeWindows, make_action
+
+from ansible_collections.osce.patching.plugins.action.pattern_verify import ActionModule
+
+SERVER = {"client_program": {"build": 5712}, "patterns": {"agent": "411"}, "cp_installed": True, "level": "cp5712r1"}
+
+
+def client(build=5712, files=("CRCz.ptn", "icrc$oth.411"), scan_type=1, x64=True):
+    fake = FakeWindows()
+    key = CLIENT_KEY if x64 else CLIENT_KEY.replace("Wow6432Node\\", "")
+    app = APP if x64 else APP.replace(" (x86)", "")
+    fake.set_reg(key + "\\Misc.", "ProgramVer", f"10.6.{build}")
+    fake.set_reg(key + "\\iCRC Scan", "ScanType", scan_type, "REG_DWORD")
+    for f in files:
+        fake.put(app + f, "x")
+    return fake
+
+
+def run(fake, args=None, **kw):
+    action, tv = make_action(ActionModule, {"server_facts": SERVER, **(args or {})}, fake, host="pc1", **kw)
+    return action.run(task_vars=tv), action
+
+
+@pytest.mark.parametrize("files,build,verdict", [
+    (("CRCz.ptn", "icrc$oth.411"), 5712, "up_to_date"),
+    (("BF.ptn", "icrc$oth.411"), 5600, "program_behind"),
+    (("BF.ptn", "icrc$oth.411"), 5712, "crcz_missing"),
+    (("BF.ptn", "CRCz.ptn", "icrc$oth.411"), 5712, "bf_in_use"),
+    (("CRCz.ptn", "icrc$oth.409"), 5712, "agent_pattern_behind"),
+    (("lpt$vpn.235",), 5600, "conventional_scan"),
+])
+def test_verdicts_in_two_round_trips(files, build, verdict):
+    res, action = run(client(build, files), {"fail_on": []})
+    assert not res.get("failed"), res.get("msg")
+    assert res["verdict"] == verdict and res["changed"] is False
+    assert action.gateway.round_trips == 2
+
+
+def test_fail_on_gives_one_line_with_evidence():
+    res, _ = run(client(5600, ("BF.ptn", "icrc$oth.411")))
+    assert res["failed"] and res["verdict"] == "program_behind" and "\n" not in res["msg"]
+    assert res["msg"].startswith("Failed to verify the client on pc1: verdict program_behind:")
+    assert res["evidence"]["program_build"] == 5600
+
+
+def test_x86_client_costs_one_more_read():
+    res, action = run(client(x64=False), {"fail_on": []})
+    assert res["verdict"] == "up_to_date" and res["evidence"]["arch"] == "x86"
+    assert action.gateway.round_trips == 3
+
+
+def test_read_scan_type_and_reachability():
+    fake = client()
+    fake.reachable.add(("osce-srv", 8082))
+    res, action = run(fake, {"read_scan_type": True, "sps_endpoints": [{"host": "osce-srv", "port": 8082}]})
+    assert res["evidence"]["scan_method_source"].startswith("registry")
+    assert res["reachability"][0]["reachable"] is True
+    assert action.gateway.round_trips == 4
+
+
+def test_unreachable_sps_fails():
+    res, _ = run(client(), {"sps_endpoints": [{"host": "osce-srv", "port": 4345}]})
+    assert res["failed"] and "osce-srv:4345" in res["msg"]
+
+
+def test_not_a_client():
+    res, _ = run(FakeWindows())
+    assert res["failed"] and "no OfficeScan client registry key on pc1" in res["msg"]
+
+
+def test_server_facts_required():
+    action, tv = make_action(ActionModule, {}, FakeWindows(), host="pc1")
+    res = action.run(task_vars=tv)
+    assert res["failed"] and "server_facts" in res["msg"]
