@@ -378,7 +378,11 @@ def write_fleet(a) -> Path:
     conv = set(rng.sample(idx, n_conv))
     offline = set(rng.sample(idx, min(a.offline, n)))
     behind = set(rng.sample([i for i in idx if i not in offline], min(a.behind, n - len(offline))))
-    prev_build = {lv: LEVELS[p][1] for lv, p in zip(osce.LEVEL_ORDER[1:], osce.LEVEL_ORDER[:-1])}
+    prev_build = {}  # the build of the nearest earlier level with a different build
+    for j, lv in enumerate(osce.LEVEL_ORDER):
+        earlier = [LEVELS[p][1] for p in osce.LEVEL_ORDER[:j] if LEVELS[p][1] < LEVELS[lv][1]]
+        if earlier:
+            prev_build[lv] = max(earlier)
     clients_cfg = []
     for i in idx:
         site = f"site{(i - 1) % max(1, a.sites) + 1}"

@@ -33,7 +33,8 @@ class Fleet:
         """Run a playbook (YAML text) with the json callback; returns (rc, parsed json, stderr)."""
         pb = self.dir / f"play{len(list(self.dir.glob('play*.yml')))}.yml"
         pb.write_text(playbook)
-        e = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json", ANSIBLE_NOCOLOR="1")
+        e = dict(os.environ, ANSIBLE_STDOUT_CALLBACK="lab_json", ANSIBLE_NOCOLOR="1",
+                 ANSIBLE_CALLBACK_PLUGINS=str(LAB / "callback_plugins"))
         if forks:
             e["ANSIBLE_FORKS"] = str(forks)
         e.update(env or {})
