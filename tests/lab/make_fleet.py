@@ -340,8 +340,18 @@ def write_fleet(a) -> Path:
     # ---- server
     srv = make_server(a, rng, mtime)
     version, build, _ = LEVELS[a.server_level]
+    conflicts = list(a.port_conflict) + [int(arg or 8082) for kind, arg in faults.get(SERVER, [])
+                                         if kind == "port_conflict"]
     for port in a.port_conflict:
         srv["listeners"].append({"port": port, "process": "java.exe", "pid": 3300 + port % 100})
+    # a CP installed while another process held an iSPS port left that port unserved (see configure_isps)
+    conf = srv["osce"].get("httpd_conf")
+    if conf:
+        srv["files"][conf]["content"] = "".join(
+            line for line in srv["files"][conf]["content"].splitlines(keepends=True)
+            if not any(line.strip() == f"Listen {p}" for p in conflicts if p in ISPS_PORTS["apache"]))
+    for site in (srv["iis"] or {}).get("sites", {}).values():
+        site["bindings"] = [b for b in site["bindings"] if not (b["port"] in conflicts and b["port"] in (8082, 4345, 5274))]
     # ---- installers
     installers = {}
     for step in STEPS:
