@@ -1,0 +1,480 @@
+"""Unit tests for the callback osce.patching.rollout_report and the pure report arithmetic.
+
+The callback is fed synthetic events (fake hosts, tasks and results shaped like ansible-core's), so
+these tests need no playbook run; tests/integration/report/ runs the real thing in the lab.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from ansible_collections.osce.patching.plugins.callback import rollout_report as cbmod
+from ansible_collections.osce.patching.plugins.module_utils import report as rmath
+
+ROOT = Path(__file__).resolve().parents[4]
+SCHEMA = json.loads((ROOT / "data" / "schemas" / "rollout-report.schema.json").read_text())
+BIN = Path(sys.executable).parent
+
+
+# --------------------------------------------------------------------------- pure arithmetic
+
+
+def test_bandwidth_series_sums_overlapping_downloads():
+    series = rmath.bandwidth_series([
+        {"start": 0, "transfer_end": 10, "end": 15, "bytes": 100},   # 10 B/s
+        {"start": 5, "transfer_end": 10, "end": 12, "bytes": 100},   # 20 B/s
+    ])
+    assert series == [(0.0, 10.0), (5.0, 30.0), (10.0, 0.0)]
+    assert rmath.series_peak(series) == 30.0
+
+
+def test_bandwidth_series_ignores_unusable_transfers():
+    assert rmath.bandwidth_series([{"start": 3, "end": 3, "bytes": 5}, {"start": None, "end": 4, "bytes": 9},
+                                   {"start": 4, "end": 2, "bytes": 9}, {"start": 0, "end": 1, "bytes": 0}]) == []
+    assert rmath.series_peak([]) == 0.0
+
+
+def test_segments_series_from_lab_bandwidth_records():
+    series = rmath.segments_series([{"t0": 0, "t1": 2, "bps": 5}, {"t0": 2, "t1": 4, "bps": 7},
+                                    {"t0": 6, "t1": 8, "bps": 7}, {"t0": 9, "t1": 9, "bps": 99}])
+    assert series == [(0.0, 5.0), (2.0, 7.0), (4.0, 0.0), (6.0, 7.0), (8.0, 0.0)]
+
+
+def test_fleet_figures_single_phase_matches_the_issue_definition():
+    # 2 clients x 100 B at a 10 B/s budget: floor = 200/10 + shortest install (3) = 23 s
+    transfers = [{"start": 0, "transfer_end": 10, "end": 13, "bytes": 100, "install_s": 3},
+                 {"start": 10, "transfer_end": 20, "end": 25, "bytes": 100, "install_s": 5}]
+    fig = rmath.fleet_figures(transfers, 10.0)
+    assert fig["makespan_s"] == 25.0 and fig["lower_bound_s"] == 23.0
+    assert fig["efficiency"] == pytest.approx(23 / 25)
+    assert fig["peak_bps"] == 10.0 and fig["peak_over_budget"] == 1.0 and fig["bytes"] == 200
+
+
+def test_fleet_figures_sum_phases_and_leave_out_the_gap_between_steps():
+    transfers = [{"start": 0, "transfer_end": 10, "end": 10, "bytes": 100, "phase": "a"},
+                 {"start": 1000, "transfer_end": 1010, "end": 1010, "bytes": 100, "phase": "b"}]
+    fig = rmath.fleet_figures(transfers, 10.0)
+    assert fig["makespan_s"] == 20.0 and fig["lower_bound_s"] == 20.0 and fig["efficiency"] == 1.0
+
+
+def test_fleet_figures_without_budget_or_transfers():
+    assert rmath.fleet_figures([], 10.0)["efficiency"] is None
+    fig = rmath.fleet_figures([{"start": 0, "end": 4, "bytes": 8}], None)
+    assert fig["lower_bound_s"] == 0.0 and fig["efficiency"] is None and fig["makespan_s"] == 4.0
+    assert rmath.efficiency(5.0, 0.0) is None
+
+
+def test_measured_series_wins_over_the_interval_series():
+    fig = rmath.fleet_figures([{"start": 0, "end": 10, "bytes": 100}], 10.0, series=[(0.0, 40.0), (1.0, 0.0)])
+    assert fig["peak_bps"] == 40.0 and fig["peak_over_budget"] == 4.0
+
+
+@pytest.mark.parametrize(("serial", "hosts", "sizes"), [
+    ([], 5, [5]), (0, 5, [5]), ([1, 2], 7, [1, 2, 2, 2]), ([1, "50%"], 7, [1, 3, 3]), ("10%", 3, [1, 1, 1]),
+    ([2, 0], 7, [2, 5]), ([3], 0, []), (None, 4, [4]),
+])
+def test_serial_batch_sizes_like_ansible_core(serial, hosts, sizes):
+    assert rmath.serial_batch_sizes(serial, hosts) == sizes
+
+
+def test_downsample_keeps_the_peak():
+    series = [(float(t), 100.0 if t == 501 else 1.0) for t in range(1000)]
+    small = rmath.downsample(series, 50)
+    assert len(small) <= 52 and rmath.series_peak(small) == 100.0
+    assert rmath.shift_series([(10.0, 1.0), (12.0, 0.0)], 10.0) == [(0.0, 1.0), (2.0, 0.0)]
+
+
+# --------------------------------------------------------------------------- synthetic events
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1_000.0
+
+    def __call__(self):
+        return self.now
+
+
+class Group:
+    def __init__(self, name):
+        self.name = name
+
+
+class Host:
+    def __init__(self, name, group, **hostvars):
+        self.name = name
+        self._groups = [Group(group)]
+        self.vars = hostvars
+
+    def get_name(self):
+        return self.name
+
+    def get_groups(self):
+        return self._groups
+
+
+class Block:
+    def __init__(self, body=(), rescue=()):
+        self.block = list(body)
+        self.rescue = list(rescue)
+        self._parent = None
+        self._uuid = object()
+
+
+class Task:
+    def __init__(self, action, parent=None, ignore_unreachable=False):
+        self.action = action
+        self.resolved_action = action
+        self._uuid = object()
+        self._parent = parent
+        self.ignore_unreachable = ignore_unreachable
+        self.check_mode = False
+
+
+class Result:
+    def __init__(self, host, task, data):
+        self.host = host
+        self.task = task
+        self.result = data
+
+
+class Inventory:
+    def __init__(self, hosts):
+        self.hosts = hosts
+        self.batch = None
+
+    def get_hosts(self, pattern, ignore_restrictions=False, order=None):
+        return list(self.hosts) if ignore_restrictions or self.batch is None else list(self.batch)
+
+
+class VM:
+    def __init__(self, inventory):
+        self._inventory = inventory
+
+
+class Play:
+    def __init__(self, name, hosts, serial, inventory, step=None):
+        self.name = name
+        self.hosts = hosts
+        self.serial = serial
+        self._uuid = object()
+        self._variable_manager = VM(inventory)
+        self.vars = {"osce_step": step} if step else {}
+        self.check_mode = False
+        self.order = None
+
+    def get_name(self):
+        return self.name
+
+
+class Display:
+    def __init__(self):
+        self.lines = []
+        self.warnings = []
+
+    def display(self, msg, **_kwargs):
+        self.lines.append(msg)
+
+    def warning(self, msg, **_kwargs):
+        self.warnings.append(msg)
+
+
+def make_callback(tmp_path, clock, **options):
+    cb = cbmod.CallbackModule()
+    cb._display = Display()
+    cb._plugin_options = {"report_dir": str(tmp_path / "reports"), "run_id": "t1", "ledger": None,
+                   "budget_bps": None, "progress": True, **options}
+    real = cb._recorder
+
+    def recorder():
+        fresh = cb._rec is None
+        rec = real()
+        if fresh:
+            rec.clock = clock
+            rec.started = clock()
+        return rec
+    cb._recorder = recorder
+    return cb
+
+
+def run(cb, clock, host, task, status, data, dt=1.0):
+    cb.v2_runner_on_start(host, task)
+    clock.now += dt
+    result = Result(host, task, data)
+    if status == "failed":
+        cb.v2_runner_on_failed(result)
+    elif status == "skipped":
+        cb.v2_runner_on_skipped(result)
+    elif status == "unreachable":
+        cb.v2_runner_on_unreachable(result)
+    else:
+        cb.v2_runner_on_ok(result)
+
+
+SERVER_FACTS = {
+    "before": {"level": "sp3_patch2", "sp_build": 5600, "client_program": {"build": 5600}},
+    "after": {"level": "cp5712r1", "sp_build": 5712, "client_program": {"build": 5712}},
+}
+
+
+def scenario(tmp_path, ledger=None, budget=None, check=False):
+    """A server step (sp3_patch2 -> cp5712r1) and a client play with serial [1, 2] over 3 clients:
+    pc1 upgrades, pc2 fails (not rescued), pc3 is offline (ignore_unreachable)."""
+    clock = Clock()
+    cb = make_callback(tmp_path, clock, ledger=ledger, budget_bps=budget)
+    srv = Host("osce-srv", "osce_server")
+    pcs = [Host("pc1", "osce_clients", osce_arch="x64", osce_site="site1"),
+           Host("pc2", "osce_clients", osce_arch="x86"), Host("pc3", "osce_clients", osce_arch="x64")]
+    inv = Inventory([srv])
+    cb.v2_playbook_on_start(None)
+    cb.v2_playbook_on_play_start(Play("OSCE step cp5712r1 | server", "osce_server", [], inv, step="cp5712r1"))
+    run(cb, clock, srv, Task("osce.patching.build_facts"), "ok", {"ansible_facts": {"osce_server": SERVER_FACTS["before"]}})
+    run(cb, clock, srv, Task("osce.patching.patch_chain"), "ok", {
+        "changed": True, "level_before": "sp3_patch2", "level": "cp5712r1", "build": 5712, "reboot_required": False,
+        "steps": [{"id": "cp5712r1", "status": "would_apply" if check else "applied", "rc": 0}]}, dt=30)
+    run(cb, clock, srv, Task("osce.patching.build_facts"), "ok", {"ansible_facts": {"osce_server": SERVER_FACTS["after"]}})
+    run(cb, clock, srv, Task("ansible.builtin.set_fact"), "ok", {"ansible_facts": {
+        "server_chain_planned": {"serial": [1, 2], "throttle": 2, "recommended_forks": 3, "budget_bps": 100.0,
+                                 "lower_bound_s": 5.0, "predicted_makespan_s": 6.0, "hosts": ["pc1", "pc2", "pc3"]},
+        "osce_rollout": {"step": "cp5712r1", "serial": [1, 2], "throttle": 2, "predicted_makespan_s": 6.0,
+                         "lower_bound_s": 5.0, "hosts": ["pc1", "pc2", "pc3"]}}})
+    inv.hosts = pcs
+    play = Play("OSCE step cp5712r1 | clients", "pc1,pc2,pc3", [1, 2], inv, step="cp5712r1")
+    block = Block()
+    upgrade = Task("osce.patching.client_upgrade", parent=block, ignore_unreachable=True)
+    block.block.append(upgrade)
+    # batch 1: pc1
+    inv.batch = pcs[:1]
+    cb.v2_playbook_on_play_start(play)
+    run(cb, clock, pcs[0], upgrade, "ok", {"changed": True, "build_before": 5600, "build": 5712, "arch": "x64",
+                                           "bytes_expected": 400}, dt=4)
+    run(cb, clock, pcs[0], Task("ansible.builtin.set_fact"), "ok", {"ansible_facts": {"osce_client_state": {
+        "online": True, "build": 5712, "reboot_required": False}}})
+    # batch 2: pc2 fails, pc3 unreachable
+    inv.batch = pcs[1:]
+    cb.v2_playbook_on_play_start(play)
+    run(cb, clock, pcs[1], upgrade, "failed", {"msg": "pc2: did not reach build 5712 in 1800 s", "bytes_expected": 300},
+        dt=3)
+    run(cb, clock, pcs[2], upgrade, "unreachable", {"msg": "lab: host unreachable", "unreachable": True})
+    # verify
+    inv.batch = None
+    cb.v2_playbook_on_play_start(Play("OSCE verify | clients", "osce_clients", [], inv))
+    verify = Task("osce.patching.pattern_verify", ignore_unreachable=True)
+    run(cb, clock, pcs[0], verify, "ok", {"verdict": "up_to_date", "evidence": {"program_build": 5712, "arch": "x64"}})
+    run(cb, clock, pcs[1], verify, "ok", {"verdict": "program_behind", "evidence": {"program_build": 5600}})
+    run(cb, clock, pcs[2], verify, "unreachable", {"msg": "unreachable", "unreachable": True})
+    cb.v2_playbook_on_stats(None)
+    out = tmp_path / "reports" / "t1"
+    return cb, json.loads((out / "rollout.json").read_text()), out
+
+
+def test_report_from_task_timings(tmp_path):
+    cb, report, out = scenario(tmp_path)
+    assert not cb._display.warnings
+    jsonschema.validate(report, SCHEMA)
+    hosts = {h["name"]: h for h in report["hosts"]}
+    assert [h["name"] for h in report["hosts"]][0] == "osce-srv"
+    srv = hosts["osce-srv"]
+    assert (srv["level_before"], srv["level_after"]) == ("sp3_patch2", "cp5712r1")
+    assert srv["steps"][0]["id"] == "cp5712r1" and srv["steps"][0]["status"] == "applied"
+    assert srv["verdict"] == "up_to_date" and srv["reboot_required"] is False
+    pc1, pc2, pc3 = hosts["pc1"], hosts["pc2"], hosts["pc3"]
+    assert (pc1["level_before"], pc1["level_after"], pc1["verdict"]) == ("sp3_patch2", "cp5712r1", "up_to_date")
+    assert pc1["bytes"] == 400 and pc1["batch"] == 0 and pc1["arch"] == "x64" and pc1["site"] == "site1"
+    assert pc1["timings"]["end_s"] - pc1["timings"]["start_s"] == 4.0 and "verify_s" in pc1["timings"]
+    assert pc2["failed"] and pc2["errors"] == ["pc2: did not reach build 5712 in 1800 s"] and pc2["batch"] == 1
+    assert pc3["online"] is False and not pc3["failed"] and pc3["errors"] == []
+    # batches: only the client play's serial batches, 1/2 and 2/2
+    assert [b["hosts"] for b in report["batches"]] == [["pc1"], ["pc2", "pc3"]]
+    assert [(b["batch_in_play"], b["batches_in_play"]) for b in report["batches"]] == [(1, 2), (2, 2)]
+    assert [b["failures"] for b in report["batches"]] == [0, 1] and report["batches"][1]["failed_hosts"] == ["pc2"]
+    assert report["batches"][0]["bytes"] == 400 and report["batches"][1]["bytes"] == 300
+    fleet = report["fleet"]
+    assert fleet["source"] == "task-timings" and fleet["budget_bps"] == 100.0
+    assert fleet["counts"] == {"up_to_date": 1, "program_behind": 1} and fleet["offline"] == 1 and fleet["failed"] == 1
+    assert fleet["bytes"] == 700 and fleet["lower_bound_s"] == 7.0  # 700 B / 100 B/s, installs unknown
+    assert fleet["makespan_s"] == 7.0 + 1.0  # pc1 4 s, then 1 s of set_fact, then pc2 3 s
+    assert fleet["efficiency"] == pytest.approx(7.0 / 8.0, abs=1e-4)
+    assert report["plan"]["serial"] == [1, 2] and report["plan"]["recommended_forks"] == 3
+    # one progress line per client batch, none for the server and verify plays
+    progress = [line for line in cb._display.lines if "batch " in line and "done" in line]
+    assert progress == [
+        "rollout_report: OSCE step cp5712r1 | clients: batch 1/2 done, 1 host(s), 0 failed (0 failed so far)",
+        "rollout_report: OSCE step cp5712r1 | clients: batch 2/2 done, 2 host(s), 1 failed (1 failed so far)"]
+    assert any(str(out) in line for line in cb._display.lines)
+
+
+def test_junit_one_case_per_host(tmp_path):
+    _cb, report, out = scenario(tmp_path)
+    root = ET.parse(out / "junit.xml").getroot()
+    assert root.tag == "testsuites"
+    suites = root.findall("testsuite")
+    assert len(suites) == 1
+    cases = suites[0].findall("testcase")
+    assert [c.get("name") for c in cases] == [h["name"] for h in report["hosts"]]
+    assert all(c.get("classname", "").startswith("osce.patching.rollout.") and float(c.get("time")) >= 0 for c in cases)
+    by = {c.get("name"): c for c in cases}
+    assert by["osce-srv"].find("failure") is None and by["pc1"].find("failure") is None
+    assert by["pc2"].find("failure").get("message").startswith("pc2: did not reach")
+    assert by["pc3"].find("skipped") is not None
+    assert suites[0].get("tests") == "4" and suites[0].get("failures") == "1" and suites[0].get("skipped") == "1"
+
+
+def test_unverified_client_fails_in_junit_unless_check_mode():
+    host = {"name": "pc9", "role": "client", "online": True, "verdict": "crcz_missing", "errors": [], "failed": False,
+            "level_before": None, "level_after": None, "bytes": 0, "reboot_required": None, "batch": None, "timings": {}}
+    report = {"run_id": "x", "hosts": [host], "check_mode": False}
+    case = ET.fromstring(cbmod.junit_xml(report).split("\n", 1)[1]).find("testsuite/testcase")
+    assert case.find("failure").get("type") == "unverified"
+    report["check_mode"] = True
+    case = ET.fromstring(cbmod.junit_xml(report).split("\n", 1)[1]).find("testsuite/testcase")
+    assert case.find("failure") is None and case.find("skipped") is not None
+
+
+def test_html_is_self_contained(tmp_path):
+    _cb, _report, out = scenario(tmp_path, budget=50.0)
+    page = (out / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and "<style>" in page
+    assert page.count("<svg") == 3 and "budget 0.0 Mbit/s" in page  # 50 B/s
+    for marker in ("Client batches", "Bandwidth over time", "Clients per verdict", "pc2: did not reach"):
+        assert marker in page
+    lowered = page.lower()
+    assert "<script" not in lowered and "src=" not in lowered and "href=" not in lowered and "@import" not in lowered
+    assert "http://" not in lowered.replace('xmlns="http://www.w3.org/2000/svg"', "")
+
+
+def test_budget_option_overrides_the_plan(tmp_path):
+    _cb, report, _out = scenario(tmp_path, budget=50.0)
+    assert report["fleet"]["budget_bps"] == 50.0 and report["fleet"]["lower_bound_s"] == 14.0
+
+
+def test_check_mode_steps_would_apply(tmp_path):
+    _cb, report, _out = scenario(tmp_path, check=True)
+    srv = next(h for h in report["hosts"] if h["name"] == "osce-srv")
+    assert srv["steps"][0]["status"] == "would_apply"
+
+
+def ledger_rows(path, rows):
+    with open(path, "a", encoding="utf-8") as fh:
+        for r in rows:
+            fh.write(json.dumps(r) + "\n")
+
+
+def test_report_from_the_lab_ledger(tmp_path):
+    """Ledger mode: times and bytes from the ledger, not the tasks; old records are left out."""
+    lab = tmp_path / "fleet" / "lab"
+    lab.mkdir(parents=True)
+    old = {"seq": 1, "host": "pc9", "kind": "package", "name": "program 5600", "bytes": 999, "trigger": "x",
+           "site": None, "start": 0.0, "transfer_end": 1.0, "install_seconds": 0.0, "end": 1.0}
+    ledger_rows(lab / "ledger.jsonl", [old])
+    ledger_rows(lab / "bandwidth.jsonl", [{"t0": 0.0, "t1": 1.0, "bps": 999.0, "transfers": 1}])
+
+    clock = Clock()
+    cb = make_callback(tmp_path, clock, ledger=str(tmp_path / "fleet"), budget_bps=100.0)
+    pcs = [Host("pc1", "osce_clients", osce_arch="x64"), Host("pc2", "osce_clients", osce_arch="x86")]
+    inv = Inventory(pcs)
+    play = Play("OSCE step cp5712r1 | clients", "pc1,pc2", [1], inv, step="cp5712r1")
+    upgrade = Task("osce.patching.client_upgrade")
+    cb.v2_playbook_on_start(None)
+    inv.batch = pcs[:1]
+    cb.v2_playbook_on_play_start(play)
+    run(cb, clock, pcs[0], upgrade, "ok", {"changed": True, "build_before": 5600, "build": 5712, "bytes_expected": 1})
+    ledger_rows(lab / "ledger.jsonl", [
+        {"seq": 2, "host": "pc1", "kind": "package", "name": "program 5712", "bytes": 400, "trigger": "client_upgrade",
+         "site": None, "start": 100.0, "transfer_end": 104.0, "install_seconds": 2.0, "end": 106.0},
+        {"seq": 3, "host": "pc1", "kind": "pattern", "name": "CRCz.ptn", "bytes": 100, "trigger": "client_upgrade",
+         "site": None, "start": 100.0, "transfer_end": 101.0, "install_seconds": 0.0, "end": 101.0}])
+    ledger_rows(lab / "bandwidth.jsonl", [{"t0": 100.0, "t1": 101.0, "bps": 200.0, "transfers": 2},
+                                          {"t0": 101.0, "t1": 104.0, "bps": 100.0, "transfers": 1}])
+    inv.batch = pcs[1:]
+    cb.v2_playbook_on_play_start(play)
+    run(cb, clock, pcs[1], upgrade, "ok", {"changed": True, "build_before": 5600, "build": 5712, "bytes_expected": 1})
+    ledger_rows(lab / "ledger.jsonl", [
+        {"seq": 4, "host": "pc2", "kind": "package", "name": "program 5712", "bytes": 300, "trigger": "client_upgrade",
+         "site": None, "start": 106.0, "transfer_end": 109.0, "install_seconds": 3.0, "end": 112.0}])
+    ledger_rows(lab / "bandwidth.jsonl", [{"t0": 106.0, "t1": 109.0, "bps": 100.0, "transfers": 1}])
+    with open(lab / "ledger.jsonl", "a", encoding="utf-8") as fh:
+        fh.write('{"seq": 5, "host": "pc2", "kind": "pack')  # a line still being written is not read
+    cb.v2_playbook_on_stats(None)
+    report = json.loads((tmp_path / "reports" / "t1" / "rollout.json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    fleet = report["fleet"]
+    assert fleet["source"] == "lab-ledger" and fleet["bytes"] == 800
+    assert fleet["makespan_s"] == 12.0  # 100 .. 112 virtual seconds
+    assert fleet["lower_bound_s"] == 8.0  # 800 B / 100 B/s + shortest install 0 (the CRCz.ptn record)
+    assert fleet["peak_bps"] == 200.0 and fleet["efficiency"] == pytest.approx(8 / 12, abs=1e-4)
+    b0, b1 = report["batches"]
+    assert (b0["start_s"], b0["end_s"], b0["bytes"]) == (0.0, 6.0, 500)
+    assert (b1["start_s"], b1["end_s"], b1["bytes"]) == (6.0, 12.0, 300)
+    hosts = {h["name"]: h for h in report["hosts"]}
+    assert hosts["pc1"]["bytes"] == 500 and hosts["pc1"]["timings"] == {
+        "start_s": 0.0, "download_s": 5.0, "end_s": 6.0, "install_s": 2.0}
+    assert hosts["pc1"]["steps"][0]["bytes"] == 500
+    assert report["bandwidth"][0] == [0.0, 200.0]
+
+
+def test_find_ledger_accepts_a_file_or_a_fleet_dir(tmp_path):
+    (tmp_path / "a" / "lab").mkdir(parents=True)
+    (tmp_path / "b" / ".state" / "lab").mkdir(parents=True)
+    assert cbmod.find_ledger(str(tmp_path / "a")) == str(tmp_path / "a" / "lab" / "ledger.jsonl")
+    assert cbmod.find_ledger(str(tmp_path / "b")) == str(tmp_path / "b" / ".state" / "lab" / "ledger.jsonl")
+    assert cbmod.find_ledger(str(tmp_path / "x.jsonl")) == str(tmp_path / "x.jsonl")
+    assert cbmod.find_ledger(None) is None
+
+
+def test_rescued_failure_is_not_a_host_failure(tmp_path):
+    clock = Clock()
+    cb = make_callback(tmp_path, clock)
+    pc = Host("pc1", "osce_clients")
+    inv = Inventory([pc])
+    block = Block()
+    inner = Task("osce.patching.client_upgrade", parent=block)
+    block.block.append(inner)
+    block.rescue.append(Task("ansible.builtin.set_fact", parent=block))
+    cb.v2_playbook_on_start(None)
+    cb.v2_playbook_on_play_start(Play("p", "all", [], inv, step="cp5712r1"))
+    run(cb, clock, pc, inner, "failed", {"msg": "boom"})
+    cb.v2_playbook_on_stats(None)
+    report = json.loads((tmp_path / "reports" / "t1" / "rollout.json").read_text())
+    host = report["hosts"][0]
+    assert not host["failed"] and host["errors"] == [] and host["steps"][0]["status"] == "failed"
+
+
+def test_a_broken_event_disables_the_report_not_the_run(tmp_path):
+    clock = Clock()
+    cb = make_callback(tmp_path, clock)
+    cb.v2_playbook_on_start(None)
+    cb.v2_runner_on_ok(object())  # not a task result
+    assert cb._display.warnings and "stopped recording" in cb._display.warnings[0]
+    cb.v2_playbook_on_stats(None)
+    assert not (tmp_path / "reports" / "t1").exists()
+
+
+def test_empty_run_still_writes_valid_files(tmp_path):
+    clock = Clock()
+    cb = make_callback(tmp_path, clock)
+    cb.v2_playbook_on_start(None)
+    cb.v2_playbook_on_stats(None)
+    out = tmp_path / "reports" / "t1"
+    report = json.loads((out / "rollout.json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    assert report["fleet"]["efficiency"] is None and report["batches"] == []
+    ET.parse(out / "junit.xml")
+    assert "No client batches" in (out / "report.html").read_text()
+
+
+def test_ansible_doc_renders(tmp_path):
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".build" / "collections"),
+               ANSIBLE_HOME=str(tmp_path / "home"), ANSIBLE_CONFIG=str(tmp_path / "none.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([str(BIN / "ansible-doc"), "-t", "callback", "osce.patching.rollout_report"],
+                          env=env, capture_output=True, text=True, check=False, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    for text in ("report_dir", "OSCE_REPORT_LEDGER", "notification", "run_id"):
+        assert text in proc.stdout
