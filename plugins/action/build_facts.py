@@ -42,6 +42,7 @@ class ActionModule(OsceAction):
                           sps_versions=ctx.args["sps_versions"] or {}, tmcm_version=ctx.args.get("tmcm_version"))
         facts["chain"] = plan.as_dict()
         facts["warnings"].extend(facts["web_server"].pop("warnings", []))
+        facts["web_server"].pop("assumed", None)
         facts["warnings"].extend(plan.warnings)
         facts["cp_installed"] = detection.level in ("cp5712r1", "osce11")
         facts["profile_entries"] = server.locator.used_entries()

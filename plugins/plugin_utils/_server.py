@@ -96,10 +96,21 @@ class ServerReader:
                 "location": entry.location()}
 
     def isps_record(self) -> t.Any:
-        if not self.locator.known("isps_ports"):
-            self.locator.used["isps_ports"] = UNKNOWN
+        """iSPS ports per role from the calibrated record (an INI section), or ``unknown``."""
+        loc = self.locator
+        if not loc.known("isps_ports"):
+            loc.used["isps_ports"] = UNKNOWN
             return UNKNOWN
-        return {"record": self.locator.ini_value("isps_ports")}
+        entry = loc.entry("isps_ports")
+        if entry.kind != "ini":
+            return {"record": loc.ini_value("isps_ports")}
+        doc = loc.ini("isps_ports")
+        keys = role_keys(entry.key or "")
+        out: dict[str, t.Any] = {}
+        for role, key in keys.items():
+            value = None if doc is None else doc.get(entry.section or "", key)
+            out[role] = int(value) if value is not None and str(value).strip().isdigit() else None
+        return out
 
     # -- optional round trips ------------------------------------------------------------------
     def patch_history(self) -> list[dict[str, t.Any]]:
@@ -121,13 +132,17 @@ class ServerReader:
         info = {"service": svc.get("name"), "state": svc.get("state"), "source": "services", "warnings": []}
         if "apache" in found[0]:
             return {"kind": "apache", **info}
+        record = self.isps_record()
+        if isinstance(record, dict) and record.get("frs_http") is not None:
+            kind = "iis-default" if record["frs_http"] == 80 else "iis-virtual"
+            return {"kind": kind, **info, "source": "services and the iSPS port record"}
         if loc.known("iis_site"):
             site = loc.entry("iis_site").site
             info["site"] = site
             info["warnings"].append(f"IIS found; OSCE is assumed to run on the IIS site {site!r} (profile entry "
                                     "iis_site) and the kind read as iis-virtual; give web_server: iis-default to "
                                     "osce.patching.sps_ports if OSCE runs on the default web site")
-            return {"kind": "iis-virtual", **info}
+            return {"kind": "iis-virtual", "assumed": True, **info}
         return {"kind": UNKNOWN, **info}
 
     def client_program(self) -> dict[str, t.Any]:
@@ -136,6 +151,16 @@ class ServerReader:
         raw = version.get("file_version") or version.get("product_version")
         return {"build": parse_build(raw) if raw else None, "file_version": raw, "source": "file_version",
                 "path": path}
+
+
+def role_keys(key: str) -> dict[str, str]:
+    """INI key per iSPS role, following the calibrated key of frs_http (FRS_HTTP_Port -> FRS_HTTPS_Port ...)."""
+    if not re.search("frs_http", key, re.IGNORECASE):
+        raise OsceError("profile.isps_ports.key", "must name the File Reputation HTTP key (containing FRS_HTTP)", key,
+                        "calibrate the entry with the FRS HTTP port key; the other roles follow its spelling")
+    return {"frs_http": key,
+            "frs_https": re.sub("(?i)frs_http", lambda m: m.group(0) + ("S" if m.group(0).isupper() else "s"), key),
+            "wrs_http": re.sub("(?i)frs(?=_http)", lambda m: "WRS" if m.group(0).isupper() else "wrs", key)}
 
 
 def parse_listen_ports(conf_text: str | None) -> list[int]:

@@ -39,6 +39,7 @@ class FakeWindows:
         self.commands: dict[str, t.Callable[["FakeWindows", list[str]], int]] = {}
         self.reachable: set[tuple[str, int]] = set()
         self.unreachable = False
+        self.on_restart: dict[str, t.Callable[["FakeWindows"], str | None]] = {}
         self.calls: list[tuple[str, dict[str, t.Any]]] = []
 
     # -- setup helpers -------------------------------------------------------------------------
@@ -161,6 +162,10 @@ class FakeWindows:
             return {"failed": True, "msg": f"Service '{a['name']}' is not installed, need to set 'path' to create a new service"}
         svc["restarts"] = svc.get("restarts", 0) + 1
         svc["state"] = "running"
+        hook = self.on_restart.get(a["name"])
+        if hook and hook(self):
+            svc["state"] = "stopped"
+            return {"failed": True, "msg": f"Service '{a['name']}' failed to start: {hook(self)}"}
         return {"changed": True, "exists": True, "name": a["name"], "state": "running"}
 
     def _m_win_service_info(self, a):
@@ -228,6 +233,7 @@ class FakeWindows:
         if b in site:
             return {"changed": False}
         site.append(b)
+        self.listeners.append({"port": b["port"], "name": "System", "pid": 4})
         return {"changed": True, "binding_info": b}
 
 

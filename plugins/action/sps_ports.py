@@ -1,0 +1,181 @@
+# Copyright: (c) 2025, osce.patching contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""osce.patching.sps_ports: iSPS ports per the FAQ, moved by the core's rule when held elsewhere."""
+from __future__ import annotations
+
+import re
+import typing as t
+
+from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
+from ansible_collections.osce.patching.plugins.module_utils.ini import parse_ini
+from ansible_collections.osce.patching.plugins.module_utils.ports import OWN_PROCESSES, ROLES, plan_ports, required_ports
+from ansible_collections.osce.patching.plugins.plugin_utils._action_base import ActionFailure, Change, Context, OsceAction
+from ansible_collections.osce.patching.plugins.plugin_utils._server import ServerReader, parse_listen_ports, role_keys
+
+PROTOCOL = {"frs_http": "http", "frs_https": "https", "wrs_http": "http"}
+
+
+def _proc(name: t.Any) -> str:
+    text = str(name or "").strip().lower()
+    return text[:-4] if text.endswith(".exe") else text
+
+
+def _configured(default: int, opened: list[int], defaults: dict[str, int]) -> int | None:
+    """Without a port record: the FAQ default when the web server opens it, else the first opened port
+    within 100 above it that is no other role's default (where the port rule moves a held port)."""
+    if default in opened:
+        return default
+    moved = sorted(p for p in opened if default < p < default + 100 and p not in defaults.values())
+    return moved[0] if moved else None
+
+
+class ActionModule(OsceAction):
+    MODULE = "sps_ports"
+    VERB = "configure the iSPS ports"
+
+    def gather(self, ctx: Context) -> dict[str, t.Any]:
+        server = ServerReader(ctx)
+        ctx.notes["server"] = server
+        server.basics()
+        kind = ctx.args["web_server"]
+        if kind == "auto":
+            web = server.web_server()
+            kind = web["kind"]
+            ctx.notes["warnings"] = web.get("warnings", [])
+            if kind == "unknown":
+                raise OsceError("web_server", f"neither Apache nor IIS found on {ctx.host}", "auto",
+                                "give web_server: apache, iis-virtual or iis-default")
+            if web.get("assumed"):
+                raise OsceError("web_server", f"IIS found on {ctx.host}, but whether OSCE runs on its virtual or its "
+                                "default web site is not known (no calibrated isps_ports record)", "auto",
+                                "give web_server: iis-virtual or iis-default")
+        ctx.notes["kind"] = kind
+        return self._read(ctx, server, kind)
+
+    def _read(self, ctx: Context, server: ServerReader, kind: str) -> dict[str, t.Any]:
+        loc = server.locator
+        listeners = ctx.gateway.listen_ports()
+        held = {int(l["port"]): _proc(l.get("name") or l.get("process")) for l in listeners if l.get("port") is not None}
+        own = OWN_PROCESSES[kind]
+        state: dict[str, t.Any] = {"held": held, "record": None, "listen": None}
+        if loc.known("isps_ports"):
+            entry = loc.entry("isps_ports")
+            doc = parse_ini(loc.file_text("isps_ports", missing_ok=False) or "")
+            keys = role_keys(entry.key or "")
+            state["record"] = {r: (int(v) if (v := doc.get(entry.section or "", keys[r])) and v.strip().isdigit() else None)
+                               for r in ROLES}
+        if kind == "apache":
+            state["listen"] = parse_listen_ports(loc.file_text("apache_conf", missing_ok=False))
+        defaults = required_ports(kind)
+        if state["record"] is not None:
+            current = dict(state["record"])
+        else:
+            opened = state["listen"] if kind == "apache" else [p for p, name in held.items() if name in own]
+            current = {r: _configured(p, opened, defaults) for r, p in defaults.items()}
+        state["current"] = current
+        return state
+
+    def plan(self, ctx: Context, before: dict[str, t.Any]) -> list[Change]:
+        kind = ctx.notes["kind"]
+        decision = plan_ports(kind, {r: p for r, p in before["current"].items() if p is not None}, before["held"])
+        ctx.notes["decision"] = decision
+        own = OWN_PROCESSES[kind]
+        changes: list[Change] = []
+        ports = decision.ports
+        if before["record"] is not None:
+            for role in ROLES:
+                if before["record"][role] != ports[role]:
+                    changes.append(Change("record", role, {"port": ports[role]}))
+        if kind == "apache":
+            for role in ROLES:
+                previous = decision.decisions[role].previous or required_ports(kind)[role]
+                if previous != ports[role] and previous in before["listen"] and before["held"].get(previous) not in own \
+                        and previous in before["held"]:
+                    changes.append(Change("unlisten", role, {"port": previous}))
+            for port in dict.fromkeys(ports.values()):
+                if port not in before["listen"]:
+                    changes.append(Change("listen", "apache_conf", {"port": port}))
+            if any(c.kind in ("listen", "unlisten") for c in changes) and ctx.args["restart"]:
+                changes.append(Change("restart", "apache", {}))
+        elif kind == "iis-virtual":
+            for role in ROLES:
+                port = ports[role]
+                if before["held"].get(port) not in own:
+                    changes.append(Change("binding", role, {"port": port, "protocol": PROTOCOL[role]}))
+        return changes
+
+    def predict(self, ctx, before, changes):
+        after = {**before, "current": ctx.notes["decision"].ports}
+        if before["record"] is not None:
+            after["record"] = dict(ctx.notes["decision"].ports)
+        if before["listen"] is not None:
+            removed = {c.data["port"] for c in changes if c.kind == "unlisten"}
+            added = [c.data["port"] for c in changes if c.kind == "listen"]
+            after["listen"] = [p for p in before["listen"] if p not in removed] + added
+        return after
+
+    def apply(self, ctx, before, changes):
+        server: ServerReader = ctx.notes["server"]
+        loc, gw = server.locator, ctx.gateway
+        restarted: list[str] = []
+        order = {"binding": 0, "unlisten": 1, "listen": 2, "record": 3, "restart": 4}
+        for c in sorted(changes, key=lambda c: order[c.kind]):
+            if c.kind == "record":
+                entry = loc.entry("isps_ports")
+                key = role_keys(entry.key or "")[c.target]
+                section = re.escape(entry.section or "")
+                gw.lineinfile(entry.file, rf"^\s*{re.escape(key)}\s*=", f"{key}={c.data['port']}",
+                              insertafter=rf"^\s*\[{section}\]\s*$")
+            elif c.kind == "unlisten":
+                gw.lineinfile(loc.path("apache_conf"), rf"^\s*Listen\s+(?:[\d.]+:)?{c.data['port']}\s*$", None,
+                              state="absent")
+            elif c.kind == "listen":
+                gw.lineinfile(loc.path("apache_conf"), rf"^\s*Listen\s+(?:[\d.]+:)?{c.data['port']}\s*$",
+                              f"Listen {c.data['port']}")
+            elif c.kind == "binding":
+                gw.iis_binding(loc.entry("iis_site").site or "", c.data["port"], c.data["protocol"])
+            elif c.kind == "restart":
+                name = loc.entry("server_web_services").names[0]
+                try:
+                    gw.service_restart(name)
+                except Exception as exc:
+                    raise ActionFailure(f"{name} did not restart after the port change ({getattr(exc, 'message', exc)})",
+                                        "free the port another process holds or set web_server explicitly, then run "
+                                        "again", field=ctx.host) from None
+                restarted.append(name)
+        return {"restarted": restarted}
+
+    def verify(self, ctx, before, changes, outcome):
+        server: ServerReader = ctx.notes["server"]
+        server.locator.forget_file("isps_ports") if server.locator.known("isps_ports") else None
+        server.locator.forget_file("apache_conf")
+        after = self._read(ctx, server, ctx.notes["kind"])
+        ports = ctx.notes["decision"].ports
+        own = OWN_PROCESSES[ctx.notes["kind"]]
+        if ctx.args["restart"] or ctx.notes["kind"] != "apache":
+            silent = sorted({p for p in ports.values() if after["held"].get(p) not in own})
+            if silent:
+                raise ActionFailure(f"the web server does not listen on {', '.join(map(str, silent))} after the change",
+                                    "check the web server's error log and the ports held by other processes",
+                                    field=ctx.host)
+        return after
+
+    def diff_view(self, state):
+        view = {"ports": {r: state["current"].get(r) for r in ROLES}}
+        if state.get("record") is not None:
+            view["record"] = state["record"]
+        if state.get("listen") is not None:
+            view["apache_listen"] = state["listen"]
+        return view
+
+    def report(self, ctx, before, after, changes, outcome):
+        decision = ctx.notes["decision"]
+        host = str(ctx.task_vars.get("ansible_host") or ctx.host)
+        result = {"web_server": ctx.notes["kind"], "ports": decision.ports,
+                  "decisions": {r: d.as_dict() for r, d in decision.decisions.items()},
+                  "restarted": outcome.get("restarted", []),
+                  "endpoints": [{"host": host, "port": p, "role": r} for r, p in decision.ports.items()]}
+        warnings = list(ctx.notes.get("warnings", [])) + list(decision.warnings)
+        if warnings:
+            result["warnings"] = warnings
+        return result

@@ -1,0 +1,104 @@
+# Copyright: (c) 2025, osce.patching contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Documentation only: the module is the action plugin plugins/action/sps_ports.py.
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: sps_ports
+short_description: Ensure the integrated Smart Protection Server ports after CP 5712r1
+version_added: 0.1.0
+description:
+  - Ensures the ports of the integrated Smart Protection Server (iSPS) for the web server OSCE runs on, as the
+    vendor FAQ (Q8) gives them - Apache and the IIS virtual web site File Reputation HTTP 8082, HTTPS 4345, Web
+    Reputation HTTP 5274; the IIS default web site 80 / 443 / 80.
+  - When another process already holds a port, the collection's port rule picks the first free port above the
+    FAQ default (never 4343 or 8080) and the result says so (RV(decisions)); an earlier move is kept.
+  - "What is changed: the port record (profile entry C(isps_ports), where calibrated: an INI section whose keys
+    follow the calibrated key, C(FRS_HTTP_Port), C(FRS_HTTPS_Port), C(WRS_HTTP_Port)); on Apache the C(Listen)
+    lines of the configuration (profile entry C(apache_conf)), removing the C(Listen) line of a port now held by
+    another process; on the IIS virtual web site the site's bindings (profile entry C(iis_site)). On the IIS
+    default web site the FAQ ports are the site's own and nothing is bound."
+  - Restarts only what must restart - the Apache service (first name of the profile entry C(server_web_services))
+    when its configuration changed; IIS bindings apply without a restart.
+  - Returns RV(endpoints) for M(osce.patching.pattern_verify) O(osce.patching.pattern_verify#module:sps_endpoints), which
+    proves from each client that the ports answer.
+  - "Round trips: 1 registry read (install path), 1 C(ansible.windows.win_service_info) when O(web_server=auto),
+    1 C(ansible.windows.win_listen_ports_facts), 1 read of C(ofcscan.ini) when the port record is calibrated,
+    1 read of the Apache configuration on Apache; when changing, 1 write per line or binding, 1 restart and 1
+    C(ansible.windows.win_listen_ports_facts) to verify."
+options:
+  web_server:
+    description:
+      - The web server OSCE runs on; C(auto) finds Apache or IIS from the services and reads IIS as the virtual web
+        site of the profile entry C(iis_site).
+    type: str
+    choices: [auto, apache, iis-virtual, iis-default]
+    default: auto
+  restart:
+    description:
+      - Restart the web server service after its configuration changed. With C(false) the new ports are not
+        verified as listening.
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - osce.patching.common
+attributes:
+  check_mode:
+    support: full
+    description: Reads everything and reports the ports it would set; writes and restarts nothing.
+  diff_mode:
+    support: full
+    description: Ports per role, record and web server configuration before and after.
+  platform:
+    platforms: windows
+    description: Target is the OfficeScan server.
+seealso:
+  - module: osce.patching.pattern_verify
+  - module: osce.patching.patch_chain
+author:
+  - osce.patching maintainers
+"""
+
+EXAMPLES = r"""
+- name: Ensure the iSPS ports after CP 5712r1
+  osce.patching.sps_ports:
+  register: isps
+
+- name: Prove them from each client (in a later play on the clients)
+  osce.patching.pattern_verify:
+    server_facts: "{{ hostvars[groups.osce_server[0]].ansible_facts.osce_server }}"
+    sps_endpoints: "{{ hostvars[groups.osce_server[0]].isps.endpoints }}"
+    fail_on: []
+"""
+
+RETURN = r"""
+web_server:
+  description: The web server kind used.
+  returned: success
+  type: str
+  sample: apache
+ports:
+  description: Port per role after the task (C(frs_http), C(frs_https), C(wrs_http)).
+  returned: success
+  type: dict
+  sample: {frs_http: 8082, frs_https: 4345, wrs_http: 5274}
+decisions:
+  description: Per role C(port), C(action) (C(keep), C(set), C(move)), C(previous) and C(reason).
+  returned: success
+  type: dict
+restarted:
+  description: Services restarted.
+  returned: success
+  type: list
+  elements: str
+endpoints:
+  description: C(host), C(port) and C(role) for each port, ready for pattern_verify's C(sps_endpoints).
+  returned: success
+  type: list
+  elements: dict
+round_trips:
+  description: Gateway round trips of this task, total and per module.
+  returned: always
+  type: dict
+"""
