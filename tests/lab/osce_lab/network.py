@@ -23,6 +23,7 @@ record per clock interval with the aggregate rate. ``tests/lab/ledger.py`` repor
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -157,20 +158,48 @@ class Lab:
                     fh.write(json.dumps(rec) + "\n")
         st["last_activity"] = time.time()
 
+    def _others_busy(self) -> bool:
+        """Another lab module process is running and not blocked on the clock (see standin.mark_busy)."""
+        busy = self.dir / "busy"
+        if not busy.is_dir():
+            return False
+        for m in busy.iterdir():
+            pid = int(m.name) if m.name.isdigit() else 0
+            if pid == os.getpid():
+                continue
+            try:
+                os.kill(pid, 0)
+            except (ProcessLookupError, ValueError, OSError):
+                m.unlink(missing_ok=True)  # a dead process's marker
+                continue
+            return True
+        return False
+
     def wait(self, iid: str) -> dict:
-        """Block until item ``iid`` is finished; returns its ledger record."""
+        """Block until item ``iid`` is finished; returns its ledger record.
+
+        realtime: the clock jumps to the next event only when the lab has been quiet for
+        ``settle_seconds`` AND no other lab module is busy (running but not waiting here)."""
         mode = self.config.get("mode", "realtime")
         settle = float(self.config.get("settle_seconds", 1.0))
-        while True:
-            with flocked(self.clock_path):
-                st = self._load()
-                if iid in st["done"]:
-                    return st["done"][iid]
-                if mode == "instant" or time.time() - st["last_activity"] >= settle:
-                    self._advance(st)
-                    write_json(self.clock_path, st)
-                    continue
-            time.sleep(min(0.05, settle / 4))
+        marker = self.dir / "busy" / str(os.getpid())
+        was_busy = marker.exists()
+        marker.unlink(missing_ok=True)   # waiting on the clock is not being busy
+        try:
+            while True:
+                with flocked(self.clock_path):
+                    st = self._load()
+                    if iid in st["done"]:
+                        return st["done"][iid]
+                    if mode == "instant" or (time.time() - st["last_activity"] >= settle
+                                             and not self._others_busy()):
+                        self._advance(st)
+                        write_json(self.clock_path, st)
+                        continue
+                time.sleep(min(0.05, settle / 4))
+        finally:
+            if was_busy:
+                marker.touch()
 
     def drain(self) -> float:
         """Finish every pending item at once (end of a run); returns the final virtual time."""

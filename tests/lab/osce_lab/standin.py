@@ -45,7 +45,18 @@ def enter(module_name: str) -> Path:
     if not reachable:
         unreachable(f"Failed to connect to the host via WinRM: {name}: lab host offline "
                     f"(module {module_name})")
+    mark_busy(path)
     return path
+
+
+def mark_busy(path: Path):
+    """While a stand-in runs (and is not blocked on the clock) the virtual clock does not jump."""
+    import atexit
+    busy = Path(path).parent.parent / "lab" / "busy"
+    busy.mkdir(exist_ok=True)
+    marker = busy / str(os.getpid())
+    marker.touch()
+    atexit.register(lambda: marker.unlink(missing_ok=True))
 
 
 COMMON_KEYS = {"changed", "failed", "msg", "skipped", "invocation", "diff", "warnings", "deprecations"}
