@@ -114,7 +114,7 @@ class Fleet:
 def make_fleet(tmp_path: Path, level: str, web: str = "apache", clients: int = 3, *extra: str) -> Fleet:
     out = tmp_path / f"fleet-{level}-{web}"
     cmd = [sys.executable, str(MAKE_FLEET), "--out", str(out), "--server-level", level, "--web", web,
-           "--clients", str(clients), "--mode", "instant", *extra]
+           "--clients", str(clients), "--mode", "instant", "--settle", "0.05", *extra]
     subprocess.run(cmd, check=True, cwd=ROOT, capture_output=True, text=True)
     return Fleet(out)
 
