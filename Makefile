@@ -47,9 +47,16 @@ pytest: $(STAMP)
 	@test -n "$(PYTEST_PATHS)" || { echo "make pytest: none of tests/unit tests/integration tests/lab exists; there is nothing to test" >&2; exit 5; }
 	$(BIN)/python -m pytest -q $(PYTEST_PATHS)
 
-lint: $(STAMP)
+# ansible-lint resolves osce.patching.* modules and roles through the same symlinked collections
+# tree the tests use (conftest.py): .build/collections/ansible_collections/osce/patching -> repo.
+COLLECTIONS := $(BUILD)/collections
+$(COLLECTIONS)/ansible_collections/osce/patching:
+	@mkdir -p $(@D)
+	@ln -sfn $(CURDIR) $@
+
+lint: $(STAMP) $(COLLECTIONS)/ansible_collections/osce/patching
 	$(BIN)/yamllint --strict .
-	$(BIN)/ansible-lint --profile production --offline
+	ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(COLLECTIONS) $(BIN)/ansible-lint --profile production --offline
 	$(BIN)/shellcheck .ci/run tools/*.sh
 
 sanity: $(STAMP)
