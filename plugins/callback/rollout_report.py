@@ -96,6 +96,7 @@ from ansible import context
 from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.osce.patching.plugins.module_utils import report as rmath
+from ansible_collections.osce.patching.plugins.module_utils.levels import normalize_build_map
 
 CLIENT_UPGRADE = "client_upgrade"
 PATCH_CHAIN = "patch_chain"
@@ -289,6 +290,7 @@ class Recorder:
         self.task_start: dict[tuple[str, Any], float] = {}
         self.plans: list[dict[str, Any]] = []
         self.build_levels: dict[int, str] = {}
+        self.build_map: Any = None
         self.failed_so_far: set[str] = set()
         self.ledger = ledger
         self.bw_path = os.path.join(os.path.dirname(ledger), "bandwidth.jsonl") if ledger else None
@@ -298,7 +300,8 @@ class Recorder:
         self.bw_rows: list[dict[str, Any]] = []
 
     # ------------------------------------------------------------------ hosts
-    def host(self, name: str, groups: list[str] | None = None, hostvars: Mapping[str, Any] | None = None) -> dict:
+    def host(self, name: str, groups: list[str] | None = None, hostvars: Mapping[str, Any] | None = None,
+             build_map: Any = None) -> dict:
         rec = self.hosts.get(name)
         if rec is None:
             rec = {"name": name, "role": "other", "arch": None, "site": None, "online": True,
@@ -311,6 +314,8 @@ class Recorder:
                 if group in groups:
                     rec["role"] = role
                     break
+        if build_map is not None and self.build_map is None:
+            self.build_map = _plain(build_map)
         if hostvars:
             arch = hostvars.get("osce_arch") or hostvars.get("osce_client_arch")
             if isinstance(arch, str) and arch in ("x86", "x64"):
@@ -377,11 +382,11 @@ class Recorder:
     def task_done(self, host: str, *, task_uuid: Any, action: str, status: str, data: Mapping[str, Any],
                   rescued: bool = False, ignored: bool = False, ignore_unreachable: bool = False,
                   groups: list[str] | None = None, hostvars: Mapping[str, Any] | None = None,
-                  check_mode: bool = False) -> None:
+                  check_mode: bool = False, build_map: Any = None) -> None:
         """status: ok, changed, failed, skipped, unreachable."""
         now = self.clock()
         start = self.task_start.pop((host, task_uuid), now)
-        rec = self.host(host, groups, hostvars)
+        rec = self.host(host, groups, hostvars, build_map)
         batch = self.open
         if batch is not None and host not in batch["seen"]:
             batch["seen"].append(host)
@@ -540,8 +545,19 @@ def _budget(rec: Recorder) -> float | None:
     return None
 
 
-def _client_level(rec: Recorder, build: int | None) -> str | None:
-    return rec.build_levels.get(build) if build is not None else None
+def _build_levels(rec: Recorder) -> dict[int, str]:
+    """Build -> level: what the server said during the run first, then osce_build_map and the public
+    CP builds (a build two levels share, 5712, goes to the later one)."""
+    out: dict[int, str] = {}
+    try:
+        table = normalize_build_map(rec.build_map if isinstance(rec.build_map, Mapping) else None)
+    except Exception:  # pylint: disable=broad-except  # a bad map is the preflight's to report
+        table = normalize_build_map(None)
+    for level in LEVELS:
+        for build in table.get(level, ()):
+            out[build] = level
+    out.update(rec.build_levels)
+    return out
 
 
 def build_report(rec: Recorder) -> dict[str, Any]:
@@ -619,15 +635,14 @@ def build_report(rec: Recorder) -> dict[str, Any]:
         batches_out.append(out)
 
     # ---- hosts
+    build_levels = _build_levels(rec)
     hosts_out = []
     for name in sorted(rec.hosts, key=lambda n: (ROLE_ORDER.get(rec.hosts[n]["role"], 9), n)):
         h = rec.hosts[name]
         mine = by_host.get(name, [])
         if h["role"] == "client" or h["builds"]:
-            levels = [_client_level(rec, b) for b in h["builds"]]
-            known = [lv for lv in levels if lv]
-            before = known[0] if known else None
-            after = known[-1] if known else None
+            before = build_levels.get(h["builds"][0]) if h["builds"] else None
+            after = build_levels.get(h["builds"][-1]) if h["builds"] else None
         else:
             before = h["levels"][0] if h["levels"] else None
             after = h["levels"][-1] if h["levels"] else None
@@ -646,7 +661,7 @@ def build_report(rec: Recorder) -> dict[str, Any]:
             installs = [t["install_s"] for t in mine if t.get("install_s") is not None]
             if installs:
                 timings["install_s"] = round(max(installs), 3)
-        elif h.get("upgrades"):
+        elif h.get("upgrades") and not lab:  # lab: the ledger's virtual clock only
             ups = h["upgrades"]
             timings["start_s"] = rel(min(u["start"] for u in ups))
             timings["end_s"] = rel(max(u["end"] for u in ups))
@@ -1101,12 +1116,17 @@ class CallbackModule(CallbackBase):
             status = "changed"
         action = next((n for n in (CLIENT_UPGRADE, PATCH_CHAIN, PATTERN_VERIFY, BUILD_FACTS) if _is_ours(task, n)),
                       _short_action(task))
-        groups = [g.name for g in host.get_groups()] if hasattr(host, "get_groups") else []
+        group_objs = host.get_groups() if hasattr(host, "get_groups") else []
+        groups = [g.name for g in group_objs]
+        build_map = (getattr(host, "vars", None) or {}).get("osce_build_map")
+        for group in group_objs:
+            if build_map is None:
+                build_map = (getattr(group, "vars", None) or {}).get("osce_build_map")
         self._recorder().task_done(
             host.get_name(), task_uuid=getattr(task, "_uuid", id(task)), action=action, status=status,
             data=data, rescued=status == "failed" and _rescued(task), ignored=ignore_errors,
             ignore_unreachable=bool(getattr(task, "ignore_unreachable", False)), groups=groups,
-            hostvars=getattr(host, "vars", None), check_mode=bool(getattr(task, "check_mode", False)) and action in (
+            hostvars=getattr(host, "vars", None), build_map=build_map, check_mode=bool(getattr(task, "check_mode", False)) and action in (
                 CLIENT_UPGRADE, PATCH_CHAIN))
 
     def v2_runner_on_ok(self, result):

@@ -1,0 +1,126 @@
+"""The rollout_report callback on a real ansible-playbook run in the lab (issue 7, item 2).
+
+A generated lab fleet, tests/integration/report/rollout.yml (build_facts, then client_upgrade in
+play-level serial batches, then pattern_verify) run through tests/lab/ansible-lab with the callback
+enabled. The files are judged with independent readers: jsonschema, xml.etree, and the lab's
+ledger read here as plain JSON lines.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+WRAPPER = ROOT / "tests" / "lab" / "ansible-lab"
+MAKE_FLEET = ROOT / "tests" / "lab" / "make_fleet.py"
+PLAYBOOK = ROOT / "tests" / "integration" / "report" / "rollout.yml"
+SCHEMA = json.loads((ROOT / "data" / "schemas" / "rollout-report.schema.json").read_text())
+BUDGET = 2_500_000.0  # bytes/s: one lab client's downlink (20 Mbit/s)
+
+pytestmark = pytest.mark.skipif(not (WRAPPER.exists() and MAKE_FLEET.exists()), reason="the lab is not present")
+
+
+def make_fleet(path: Path) -> Path:
+    subprocess.run([sys.executable, str(MAKE_FLEET), "--out", str(path), "--server-level", "cp5712r1",
+                    "--web", "apache", "--clients", "5", "--behind", "5", "--fault", "pc0003:offline",
+                    "--mode", "instant", "--settle", "0.05"], check=True, cwd=ROOT, capture_output=True, text=True)
+    return path
+
+
+def run(fleet: Path, reports: Path, ledger: bool) -> subprocess.CompletedProcess:
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
+               ANSIBLE_CALLBACKS_ENABLED="osce.patching.rollout_report",
+               OSCE_REPORT_DIR=str(reports), OSCE_REPORT_RUN_ID="it-1", OSCE_REPORT_BUDGET_BPS=str(BUDGET))
+    env.pop("OSCE_REPORT_LEDGER", None)
+    if ledger:
+        env["OSCE_REPORT_LEDGER"] = str(fleet)
+    return subprocess.run([str(WRAPPER), "ansible-playbook", "-i", str(fleet / "inventory.yml"), str(PLAYBOOK)],
+                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+
+
+def check_common(out: Path, proc: subprocess.CompletedProcess) -> dict:
+    assert (out / "rollout.json").exists(), proc.stdout + proc.stderr
+    report = json.loads((out / "rollout.json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    names = [h["name"] for h in report["hosts"]]
+    assert names == ["osce-srv", "pc0001", "pc0002", "pc0003", "pc0004", "pc0005"]
+
+    # three serial batches ([1, 2] over 5 clients: 1, 2, 2), one progress line each
+    assert [b["hosts"] for b in report["batches"]] == [["pc0001"], ["pc0002", "pc0003"], ["pc0004", "pc0005"]]
+    lines = re.findall(r"rollout_report: Report test \| clients: batch (\d)/(\d) done, (\d) host\(s\), (\d) failed "
+                       r"\((\d) failed so far\)", proc.stdout)
+    assert lines == [("1", "3", "1", "0", "0"), ("2", "3", "2", "1", "1"), ("3", "3", "2", "0", "1")]
+    assert report["batches"][1]["failed_hosts"] == ["pc0003"]
+
+    hosts = {h["name"]: h for h in report["hosts"]}
+    for name in ("pc0001", "pc0002", "pc0004", "pc0005"):
+        h = hosts[name]
+        assert (h["level_before"], h["level_after"]) == ("sp3_patch2", "cp5712r1"), h
+        assert h["verdict"] in ("up_to_date", "conventional_scan") and h["bytes"] > 0 and not h["errors"]
+        assert h["steps"] == [dict(h["steps"][0], id="catch_up", status="applied")]
+    assert hosts["pc0003"]["failed"] and "unreachable" in hosts["pc0003"]["errors"][0]
+    assert hosts["osce-srv"]["level_after"] == "cp5712r1"
+    assert report["fleet"]["failed"] == 1 and sum(report["fleet"]["counts"].values()) == 5
+
+    # JUnit: one test case per host, the failed client fails, the rest pass
+    root = ET.parse(out / "junit.xml").getroot()
+    assert root.tag == "testsuites"
+    (suite,) = root.findall("testsuite")
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert sorted(cases) == sorted(names) and suite.get("tests") == str(len(names))
+    assert cases["pc0003"].find("failure") is not None
+    assert all(cases[n].find("failure") is None for n in names if n != "pc0003")
+
+    # HTML: self-contained, charts as inline SVG
+    page = (out / "report.html").read_text()
+    assert page.count("<svg") == 3 and "<script" not in page and "src=" not in page and "href=" not in page
+    return report
+
+
+def test_report_from_the_lab_ledger(tmp_path):
+    fleet = make_fleet(tmp_path / "fleet")
+    proc = run(fleet, tmp_path / "reports", ledger=True)
+    report = check_common(tmp_path / "reports" / "it-1", proc)
+    fleet_fig = report["fleet"]
+    assert fleet_fig["source"] == "lab-ledger"
+
+    # independent reading of the ledger: every record of this run is a client download
+    records = [json.loads(line) for line in (fleet / "lab" / "ledger.jsonl").read_text().splitlines() if line.strip()]
+    assert records
+    total = sum(r["bytes"] for r in records)
+    start, end = min(r["start"] for r in records), max(r["end"] for r in records)
+    floor = total / BUDGET + min(r["install_seconds"] for r in records)
+    assert fleet_fig["bytes"] == total
+    assert fleet_fig["makespan_s"] == pytest.approx(end - start, abs=1e-3)
+    assert fleet_fig["lower_bound_s"] == pytest.approx(floor, abs=1e-3)
+    assert fleet_fig["efficiency"] == pytest.approx(floor / (end - start), abs=1e-3)
+    per_host = {}
+    for r in records:
+        per_host[r["host"]] = per_host.get(r["host"], 0) + r["bytes"]
+    assert {h["name"]: h["bytes"] for h in report["hosts"] if h["bytes"]} == per_host
+    assert sum(b["bytes"] for b in report["batches"]) == total
+    # the batches follow each other on the ledger's clock
+    spans = [(b["start_s"], b["end_s"]) for b in report["batches"]]
+    assert spans[0][0] == 0.0 and all(a[1] <= b[0] + 1e-6 for a, b in zip(spans, spans[1:]))
+    assert spans[-1][1] == pytest.approx(end - start, abs=1e-3)
+
+
+def test_report_from_task_timings(tmp_path):
+    fleet = make_fleet(tmp_path / "fleet")
+    proc = run(fleet, tmp_path / "reports", ledger=False)
+    report = check_common(tmp_path / "reports" / "it-1", proc)
+    fleet_fig = report["fleet"]
+    assert fleet_fig["source"] == "task-timings"
+    # bytes are the ones client_upgrade expects (the catalog sizes), 44.2 MB x64 / 37.2 MB x86
+    sizes = {h["bytes"] for h in report["hosts"] if h["bytes"]}
+    assert sizes <= {44_200_000, 37_200_000}
+    assert fleet_fig["bytes"] == sum(h["bytes"] for h in report["hosts"])
+    assert fleet_fig["makespan_s"] > 0 and fleet_fig["efficiency"] is not None
