@@ -803,7 +803,7 @@ h1{font-size:22px;margin:0 0 4px} h2{font-size:17px;margin:28px 0 8px;border-bot
 .good b{color:#2e7d32} .bad b{color:#c62828} .warn b{color:#ef6c00}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{border-bottom:1px solid #eaeef2;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f6f8fa;position:sticky;top:0} td.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f6f8fa;position:sticky;top:0} td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .chip{display:inline-block;padding:1px 7px;border-radius:10px;color:#fff;font-size:12px}
 .err{color:#c62828} .note{color:#57606a;font-size:12px}
 svg text{font:11px system-ui,sans-serif;fill:#1f2328} svg .ax{stroke:#8c959f;stroke-width:1}
@@ -834,6 +834,15 @@ def _mbit(bps: float | None) -> str:
     return "-" if bps is None else f"{bps * 8 / 1e6:.1f} Mbit/s"
 
 
+def _axis_unit(span: float) -> tuple[float, str]:
+    """One unit for every label of a time axis."""
+    if span >= 3 * 3600:
+        return 3600.0, "h"
+    if span >= 300:
+        return 60.0, "min"
+    return 1.0, "s"
+
+
 def _ticks(maximum: float, count: int = 5) -> list[float]:
     if maximum <= 0:
         return [0.0]
@@ -853,10 +862,11 @@ def _svg_timeline(report: Mapping[str, Any], width: int = 960) -> str:
     height = top + row * len(batches) + 34
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img" '
              f'aria-label="Batch timeline">']
-    for tick in _ticks(span, 8):
-        x = left + plot * tick / span
+    unit, name = _axis_unit(span)
+    for tick in _ticks(span / unit, 8):
+        x = left + plot * tick * unit / span
         parts.append(f'<line class="grid" x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{height - 24}"/>'
-                     f'<text x="{x:.1f}" y="{height - 10}" text-anchor="middle">{html.escape(_fmt_s(tick))}</text>')
+                     f'<text x="{x:.1f}" y="{height - 10}" text-anchor="middle">{tick:g} {name}</text>')
     for i, b in enumerate(batches):
         y = top + i * row
         x0 = left + plot * b["start_s"] / span
@@ -882,7 +892,7 @@ def _svg_bandwidth(report: Mapping[str, Any], width: int = 960, height: int = 26
         return '<p class="note">No downloads were recorded in this run.</p>'
     left, right, top, bottom = 70, 20, 12, 30
     plot_w, plot_h = width - left - right, height - top - bottom
-    span = max(t for t, _r in series) or 1.0
+    span = max([t for t, _r in series] + [b["end_s"] for b in report.get("batches", [])]) or 1.0  # same axis as the timeline
     peak = max(r for _t, r in series)
     ymax = max(peak, budget or 0.0) * 1.12 or 1.0
 
@@ -895,9 +905,10 @@ def _svg_bandwidth(report: Mapping[str, Any], width: int = 960, height: int = 26
         y = top + plot_h * (1 - tick * 1e6 / 8 / ymax)
         parts.append(f'<line class="grid" x1="{left}" y1="{y:.1f}" x2="{width - right}" y2="{y:.1f}"/>'
                      f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{tick:g}</text>')
-    for tick in _ticks(span, 8):
-        x = left + plot_w * tick / span
-        parts.append(f'<text x="{x:.1f}" y="{height - 10}" text-anchor="middle">{html.escape(_fmt_s(tick))}</text>')
+    unit, name = _axis_unit(span)
+    for tick in _ticks(span / unit, 8):
+        x = left + plot_w * tick * unit / span
+        parts.append(f'<text x="{x:.1f}" y="{height - 10}" text-anchor="middle">{tick:g} {name}</text>')
     points = []
     prev_r = 0.0
     for t, r in series:
