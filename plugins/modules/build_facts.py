@@ -60,6 +60,7 @@ attributes:
     support: none
     description: Never changes anything.
   platform:
+    support: full
     platforms: windows
     description: Target is the OfficeScan server.
 notes:
@@ -68,7 +69,7 @@ seealso:
   - module: osce.patching.patch_chain
   - module: osce.patching.calibrate
 author:
-  - osce.patching maintainers
+  - osce.patching maintainers (@osce-patching)
 """
 
 EXAMPLES = r"""

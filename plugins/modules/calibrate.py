@@ -64,12 +64,13 @@ attributes:
     support: none
     description: The comparison is the module's result (RV(changes)).
   platform:
+    support: full
     platforms: windows
     description: Target is the OfficeScan server.
 seealso:
   - module: osce.patching.upgrade_privilege
 author:
-  - osce.patching maintainers
+  - osce.patching maintainers (@osce-patching)
 """
 
 EXAMPLES = r"""

@@ -57,12 +57,13 @@ attributes:
     support: full
     description: Program build before and after.
   platform:
+    support: full
     platforms: windows
     description: Target is an OfficeScan client.
 seealso:
   - module: osce.patching.pattern_verify
 author:
-  - osce.patching maintainers
+  - osce.patching maintainers (@osce-patching)
 """
 
 EXAMPLES = r"""

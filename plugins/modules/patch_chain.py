@@ -64,6 +64,7 @@ attributes:
     support: full
     description: Level and build before and after.
   platform:
+    support: full
     platforms: windows
     description: Target is the OfficeScan server.
 notes:
@@ -73,7 +74,7 @@ seealso:
   - module: osce.patching.build_facts
   - module: osce.patching.upgrade_privilege
 author:
-  - osce.patching maintainers
+  - osce.patching maintainers (@osce-patching)
 """
 
 EXAMPLES = r"""

@@ -62,13 +62,14 @@ attributes:
     support: none
     description: Never changes anything.
   platform:
+    support: full
     platforms: windows
     description: Target is an OfficeScan client.
 seealso:
   - module: osce.patching.build_facts
   - module: osce.patching.client_upgrade
 author:
-  - osce.patching maintainers
+  - osce.patching maintainers (@osce-patching)
 """
 
 EXAMPLES = r"""

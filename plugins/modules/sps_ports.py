@@ -51,13 +51,14 @@ attributes:
     support: full
     description: Ports per role, record and web server configuration before and after.
   platform:
+    support: full
     platforms: windows
     description: Target is the OfficeScan server.
 seealso:
   - module: osce.patching.pattern_verify
   - module: osce.patching.patch_chain
 author:
-  - osce.patching maintainers
+  - osce.patching maintainers (@osce-patching)
 """
 
 EXAMPLES = r"""

@@ -56,13 +56,14 @@ attributes:
     support: full
     description: Before and after state per target.
   platform:
+    support: full
     platforms: windows
     description: Target is the OfficeScan server.
 seealso:
   - module: osce.patching.calibrate
   - module: osce.patching.patch_chain
 author:
-  - osce.patching maintainers
+  - osce.patching maintainers (@osce-patching)
 """
 
 EXAMPLES = r"""
