@@ -8,7 +8,7 @@ type: notification
 short_description: Write the OfficeScan rollout report (JSON, JUnit, HTML) and show progress per batch
 version_added: 0.1.0
 author:
-  - osce.patching maintainers
+  - osce.patching maintainers (@osce-patching)
 description:
   - Records what a run of the osce.patching playbooks did and writes C(<report_dir>/<run_id>/) with
     C(rollout.json) (validates against C(data/schemas/rollout-report.schema.json) in the collection),
@@ -85,6 +85,7 @@ options:
 import datetime as _dt
 import html
 import json
+import math
 import os
 import re
 import time
@@ -124,7 +125,7 @@ def _plain(value: Any, depth: int = 0) -> Any:
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, (int, float)):
-        return value if not isinstance(value, float) or value == value else None
+        return value if not isinstance(value, float) or not math.isnan(value) else None
     if isinstance(value, str):
         return str(value)
     if isinstance(value, Mapping):
@@ -153,7 +154,7 @@ def _first(data: Mapping[str, Any] | None, *paths: str) -> Any:
 def _int(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)) and value == value:
+    if isinstance(value, (int, float)) and not math.isnan(value):
         return int(value)
     if isinstance(value, str):
         digits = re.findall(r"\d+", value)
@@ -164,7 +165,7 @@ def _int(value: Any) -> int | None:
 def _num(value: Any) -> float | None:
     if isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)) and value == value:
+    if isinstance(value, (int, float)) and not math.isnan(value):
         return float(value)
     if isinstance(value, str):
         try:

@@ -43,7 +43,7 @@ def run(fleet: Path, reports: Path, ledger: bool) -> subprocess.CompletedProcess
     if ledger:
         env["OSCE_REPORT_LEDGER"] = str(fleet)
     return subprocess.run([str(WRAPPER), "ansible-playbook", "-i", str(fleet / "inventory.yml"), str(PLAYBOOK)],
-                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=600, check=False)
 
 
 def check_common(out: Path, proc: subprocess.CompletedProcess) -> dict:

@@ -190,7 +190,7 @@ def make_callback(tmp_path, clock, **options):
     cb = cbmod.CallbackModule()
     cb._display = Display()
     cb._plugin_options = {"report_dir": str(tmp_path / "reports"), "run_id": "t1", "ledger": None,
-                   "budget_bps": None, "progress": True, **options}
+                          "budget_bps": None, "progress": True, **options}
     real = cb._recorder
 
     def recorder():
