@@ -102,3 +102,23 @@ def test_help_lists_levels_and_faults():
         assert f"  {level} " in p.stdout
     for kind in ("exit1603", "installer_tampered", "unreachable", "port_conflict", "disk_small", "sps2", "old_tmcm"):
         assert kind in p.stdout
+
+
+def test_embedded_lab_inventory_is_what_reset_lab_writes(tmp_path):
+    """inventories/lab/inventory.yml must be regenerated identically by tests/lab/reset-lab."""
+    import re
+    import shlex
+    args = shlex.split(re.search(r"exec \"\$PY\" tests/lab/make_fleet.py (.*?) \"\$@\"",
+                                 (LAB / "reset-lab").read_text(), re.S).group(1).replace("\\\n", " "))
+    i = args.index("--out")
+    args[i + 1] = str(tmp_path / "lab")
+    make_fleet.main(args)
+    strip = lambda t: [l for l in t.splitlines() if not l.startswith("# make_fleet args:")]  # noqa: E731
+    committed = (ROOT / "inventories" / "lab" / "inventory.yml").read_text()
+    assert strip((tmp_path / "lab" / "inventory.yml").read_text()) == strip(committed)
+    inv = yaml.safe_load(committed)
+    clients = inv["all"]["children"]["osce_clients"]["hosts"]
+    assert len(clients) == 36 and inv["all"]["vars"]["lab_state_dir"] == "{{ inventory_dir }}/.state"
+    assert list(inv["all"]["children"]["osce_sps"]["hosts"]) == ["sps01"]
+    srv = json.loads((tmp_path / "lab" / ".state" / "hosts" / "osce-srv.json").read_text())
+    assert srv["osce"]["web"] == "apache"
