@@ -113,7 +113,7 @@ def test_embedded_lab_inventory_is_what_reset_lab_writes(tmp_path):
     i = args.index("--out")
     args[i + 1] = str(tmp_path / "lab")
     make_fleet.main(args)
-    strip = lambda t: [l for l in t.splitlines() if not l.startswith("# make_fleet args:")]  # noqa: E731
+    strip = lambda t: [ln for ln in t.splitlines() if not ln.startswith("# make_fleet args:")]  # noqa: E731
     committed = (ROOT / "inventories" / "lab" / "inventory.yml").read_text()
     assert strip((tmp_path / "lab" / "inventory.yml").read_text()) == strip(committed)
     inv = yaml.safe_load(committed)
