@@ -391,8 +391,6 @@ class Recorder:
         batch = self.open
         if batch is not None and host not in batch["seen"]:
             batch["seen"].append(host)
-        if check_mode:
-            self.check_mode = True
         self._facts(rec, data.get("ansible_facts"))
         if status == "unreachable":
             rec["online"] = False
@@ -404,6 +402,8 @@ class Recorder:
             rec["errors"].append(_one_line(data.get("msg") or "failed"))
             self._fail(rec, batch)
         timing = {"start": start, "end": now}
+        if check_mode and not self.check_mode and action in (CLIENT_UPGRADE, PATCH_CHAIN):
+            return  # a task-level check_mode preview (preflight's plan) in a real run changes nothing
         if action == CLIENT_UPGRADE and status != "skipped":
             self._client_upgrade(rec, batch, status, data, timing)
         elif action == PATCH_CHAIN and status != "skipped":

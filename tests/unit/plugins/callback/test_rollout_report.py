@@ -229,6 +229,7 @@ def scenario(tmp_path, ledger=None, budget=None, check=False):
     pc1 upgrades, pc2 fails (not rescued), pc3 is offline (ignore_unreachable)."""
     clock = Clock()
     cb = make_callback(tmp_path, clock, ledger=ledger, budget_bps=budget)
+    cb._recorder().check_mode = check
     srv = Host("osce-srv", "osce_server")
     pcs = [Host("pc1", "osce_clients", osce_arch="x64", osce_site="site1"),
            Host("pc2", "osce_clients", osce_arch="x86"), Host("pc3", "osce_clients", osce_arch="x64")]
@@ -236,6 +237,9 @@ def scenario(tmp_path, ledger=None, budget=None, check=False):
     cb.v2_playbook_on_start(None)
     cb.v2_playbook_on_play_start(Play("OSCE step cp5712r1 | server", "osce_server", [], inv, step="cp5712r1"))
     run(cb, clock, srv, Task("osce.patching.build_facts"), "ok", {"ansible_facts": {"osce_server": SERVER_FACTS["before"]}})
+    preview = Task("osce.patching.patch_chain")
+    preview.check_mode = True  # preflight's plan: a check-mode patch_chain inside a real run
+    run(cb, clock, srv, preview, "ok", {"changed": True, "level": "cp5712r1", "steps": [{"id": "cp5712r1", "status": "would_apply"}]})
     run(cb, clock, srv, Task("osce.patching.patch_chain"), "ok", {
         "changed": True, "level_before": "sp3_patch2", "level": "cp5712r1", "build": 5712, "reboot_required": False,
         "steps": [{"id": "cp5712r1", "status": "would_apply" if check else "applied", "rc": 0}]}, dt=30)
@@ -283,7 +287,8 @@ def test_report_from_task_timings(tmp_path):
     assert [h["name"] for h in report["hosts"]][0] == "osce-srv"
     srv = hosts["osce-srv"]
     assert (srv["level_before"], srv["level_after"]) == ("sp3_patch2", "cp5712r1")
-    assert srv["steps"][0]["id"] == "cp5712r1" and srv["steps"][0]["status"] == "applied"
+    assert srv["steps"] == [{"id": "cp5712r1", "status": "applied", "start_s": srv["steps"][0]["start_s"],
+                             "end_s": srv["steps"][0]["end_s"]}]
     assert srv["verdict"] == "up_to_date" and srv["reboot_required"] is False
     pc1, pc2, pc3 = hosts["pc1"], hosts["pc2"], hosts["pc3"]
     assert (pc1["level_before"], pc1["level_after"], pc1["verdict"]) == ("sp3_patch2", "cp5712r1", "up_to_date")
