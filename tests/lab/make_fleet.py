@@ -491,6 +491,7 @@ def write_inventory(a, out: Path, hosts, installers):
             "osce_build_map": build_map,
             "osce_installers": installers,
             "osce_profile_overrides": over,
+            "osce_client_bps": int(a.downlink_mbps * 1e6 / 8),
         },
         "children": {
             "osce_server": {"hosts": {SERVER: {}}},
@@ -499,6 +500,8 @@ def write_inventory(a, out: Path, hosts, installers):
             "osce_tmcm": {"hosts": tmcm},
         }}}
     body = yaml.safe_dump(doc, default_flow_style=False, sort_keys=False, width=150, allow_unicode=True)
+    body = body.replace("    osce_client_bps:", "    # one client's download rate in the lab's network model (--downlink-mbps)\n"
+                        "    osce_client_bps:", 1)
     body = body.replace("    osce_build_map:\n", "    # lab builds, INVENTED (CP builds follow their names)\n"
                         "    osce_build_map:\n", 1)
     (out / "inventory.yml").write_text("\n".join(head) + "\n---\n" + body)
