@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from .conftest import Fleet, make_fleet, needs_lab, run_playbook
+from labfleet import Fleet, make_fleet, needs_lab, run_playbook
 
 pytestmark = [needs_lab, pytest.mark.integration]
 
@@ -103,7 +103,7 @@ def test_check_diff_changes_no_state_file_and_shows_chain_and_batches(tmp_path):
     assert run.rc == 0, run.out[-4000:]
     assert fleet.snapshot() == before
     for step in FULL:
-        assert f"OSCE step {step} | server" in run.out
+        assert f"OSCE server step | {step}" in run.out
     assert "in batches" in run.out
 
 
