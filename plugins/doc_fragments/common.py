@@ -10,7 +10,7 @@ options:
   profile_overrides:
     description:
       - Profile entries replacing the ones shipped in C(data/profile.yml), keyed by entry name
-        (for example the C(privilege) entry printed by M(osce.patching.calibrate) in C(compare) mode).
+        (for example the C(upgrade_privilege_root) entry printed by M(osce.patching.calibrate) in C(compare) mode).
       - Merged over the play variable C(osce_profile_overrides); this option wins for the keys it sets.
       - Every registry key, value, INI file and key this module reads or writes comes from the profile.
     type: dict

@@ -14,8 +14,8 @@ description:
     the state of the upgrade privilege, decides the build level with the collection's level rules, and plans
     the patch chain to 10.6 SP3 Critical Patch 5712r1 (vendor FAQ Q4).
   - Returns everything under C(ansible_facts.osce_server).
-  - "Round trips (each one WinRM exchange): 1 C(ansible.windows.win_reg_stat) of the profile entry
-    C(server_information) key, 1 C(ansible.windows.slurp) of C(ofcscan.ini) (patterns, trusted port and, where
+  - "Round trips (each one WinRM exchange): 1 C(ansible.windows.win_reg_stat) of the key of the profile
+    entries C(server_version), C(server_sp_build) and C(server_local_path), 1 C(ansible.windows.slurp) of C(ofcscan.ini) (patterns, trusted port and, where
     the profile has them, the privilege and iSPS port records), plus 1 per item of O(gather_subset).
     With the default O(gather_subset) the module makes exactly 3 round trips."
   - A value whose location the profile marks C(unknown) is reported as C(unknown), never guessed.
@@ -25,11 +25,12 @@ options:
   gather_subset:
     description:
       - Extra reads, each one round trip.
-      - C(patch_history) reads the patch history INI (profile entry C(patch_history)); level detection uses it
+      - C(patch_history) reads the patch history INI (profile entry C(server_hotfix_history)); level detection uses it
         to tell CP 5712 from its r1 repack by install date (FAQ Q13).
-      - C(web_server) lists the services to tell the bundled Apache from IIS (profile entry C(web_services)).
+      - C(web_server) lists the services to tell the bundled Apache from IIS (profile entry C(server_web_services)); IIS is read as the virtual web site
+        (profile entry C(iis_site)) unless the calibrated iSPS port record says the default web site.
       - C(client_program) reads the version of the client program the server offers (profile entry
-        C(client_program_file), C(Tmlisten.exe)); without it the build comes from the catalog for the level.
+        C(server_client_program), C(Tmlisten.exe)); without it the build comes from the catalog for the level.
       - C(all) is all three (5 round trips). An empty list reads only the registry and C(ofcscan.ini) (2).
     type: list
     elements: str
@@ -157,7 +158,7 @@ ansible_facts:
           returned: success
           sample: {build: 5624, source: catalog}
         patterns:
-          description: Pattern versions read from C(ofcscan.ini) (keys as in the profile entry C(server_patterns)).
+          description: Pattern versions read from C(ofcscan.ini) - C(conventional) (profile entry C(server_conventional_pattern_version)) and C(agent) (C(server_agent_pattern_version)).
           type: dict
           returned: success
         trusted_port:
@@ -178,6 +179,15 @@ ansible_facts:
           description: Whether CP 5712r1 (or OSCE 11) is on the server.
           type: bool
           returned: success
+        registry_key:
+          description: The registry key the server's version was read from (tells the C(Wow6432Node) view).
+          type: str
+          returned: success
+        profile_entries:
+          description: Every profile entry this task used, with its confidence (C(unknown) for entries without a location).
+          type: dict
+          returned: success
+          sample: {server_version: 3p, upgrade_privilege_root: unknown}
 round_trips:
   description: Gateway round trips of this task, total and per module.
   returned: always
