@@ -169,6 +169,10 @@ class Gateway:
         result.pop("invocation", None)
         if result.get("unreachable"):
             raise HostUnreachable(self.host, fqcn, _first_line(result.get("msg")) or "host unreachable", result)
+        if result.get("skipped"):
+            # no check-mode support on the far side: the module did nothing; read it as "would change"
+            result.setdefault("changed", True)
+            return result
         if result.get("failed") and not allow_failure:
             raise RemoteCallFailed(self.host, fqcn, _first_line(result.get("msg")) or "module failed", result)
         return result

@@ -89,3 +89,9 @@ def test_unknown_module_rejected():
 def test_write_and_installer_sets_are_in_the_list():
     assert _gateway.WRITE_MODULES <= set(GATEWAY_MODULES)
     assert _gateway.INSTALLER_MODULES <= _gateway.WRITE_MODULES
+
+
+def test_skipped_reads_as_would_change():
+    rec = Recorder({"skipped": True, "msg": "remote module does not support check mode"})
+    res = Gateway(rec, {}, "h1").call("ansible.windows.win_service_info", {})
+    assert res["skipped"] and res["changed"] is True
