@@ -158,7 +158,9 @@ ansible_facts:
           returned: success
           sample: {build: 5624, source: catalog}
         patterns:
-          description: Pattern versions read from C(ofcscan.ini) - C(conventional) (profile entry C(server_conventional_pattern_version)) and C(agent) (C(server_agent_pattern_version)).
+          description:
+            - Pattern versions read from C(ofcscan.ini) - C(conventional) (profile entry C(server_conventional_pattern_version))
+              and C(agent) (C(server_agent_pattern_version)).
           type: dict
           returned: success
         trusted_port:

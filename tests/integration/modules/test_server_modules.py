@@ -10,7 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from conftest import collect, failed
 
+
 SRV = "osce-srv"
+
 
 CHECKED = """
 - name: Detect the OSCE server build and plan the chain
@@ -28,6 +30,7 @@ CHECKED = """
   register: sp
 """ + collect("bf", "up", "pc", "sp")
 
+
 PATCH = """
 - osce.patching.upgrade_privilege:
     state: 'on'
@@ -44,6 +47,7 @@ PATCH = """
   register: up_restored
 """ + collect("up_on", "pc", "sp", "bf", "up_restored")
 
+
 RERUN = """
 - osce.patching.patch_chain:
   register: pc
@@ -56,6 +60,7 @@ RERUN = """
     state: 'off'
   register: up_off
 """ + collect("pc", "sp", "up_restored", "up_off")
+
 
 def test_server_flow_check_apply_rerun(make_fleet):
     fleet = make_fleet("--server-level", "sp3_patch1_1", "--web", "apache", "--clients", "1", "--port-conflict", "8082")
@@ -99,6 +104,7 @@ def test_server_flow_check_apply_rerun(make_fleet):
         pytest.xfail("lab: win_regedit state=absent does not persist (the stand-in exits inside Host.open), "
                      "so the privilege marker value survives `restored`")
 
+
 FAULTS = {
     "exit1603@cp5712r1": lambda r: failed(r) and r["rc"] == 1603 and "exited 1603" in r["msg"] and r["log_path"],
     "exit3010@cp5712r1": lambda r: not failed(r) and r["reboot_required"] and r["level"] == "cp5712r1",
@@ -109,6 +115,7 @@ FAULTS = {
     "disk_small": lambda r: failed(r) and "min_free_mb" in r["msg"] and not r["changed"],
     "unreachable": lambda r: r.get("unreachable"),
 }
+
 
 def test_patch_chain_fault_kinds(make_fleet):
     fleets = {f: make_fleet("--server-level", "sp3_patch2", "--web", "apache", "--clients", "1",
@@ -126,6 +133,7 @@ def test_patch_chain_fault_kinds(make_fleet):
         assert "\n" not in res.get("msg", "")
         if fault.startswith(("installer_", "disk_")):
             assert fleets[fault].fingerprint() == before[fault], fault
+
 
 def test_calibrate_snapshot_compare(make_fleet, tmp_path):
     fleet = make_fleet("--server-level", "sp3_patch2", "--web", "apache", "--clients", "1")
