@@ -49,7 +49,7 @@ class ClientReader:
                             loc.profile.entry("client_program_version").location(),
                             "run this against an OSCE client, or calibrate the profile entry client_program_version")
         raw = loc.registry_value("client_program_version")
-        return {"program_version": raw, "program_build": parse_build(str(raw).split(".")[-1]) if raw else None,
+        return {"program_version": raw, "program_build": parse_build(str(raw).rsplit(".", maxsplit=1)[-1]) if raw else None,
                 "internal_pattern": loc.registry_value("client_internal_pattern_version"),
                 "arch": "x64" if "wow6432node" in key.lower() else "x86", "registry_key": key}
 

@@ -26,7 +26,7 @@ def target_id(scope: str, name: str | None = None) -> str:
 
 
 def split_target(target: str) -> tuple[str, str | None]:
-    scope, _, name = target.partition(":")
+    scope, _sep, name = target.partition(":")
     return (scope, name or None)
 
 

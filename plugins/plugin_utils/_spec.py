@@ -30,7 +30,7 @@ def _fragment(name: str) -> dict[str, t.Any]:
     if not name.startswith(_FRAGMENT_PREFIX):
         return {}
     rest = name[len(_FRAGMENT_PREFIX):]
-    mod_name, _, variant = rest.partition(".")
+    mod_name, _sep, variant = rest.partition(".")
     mod = importlib.import_module(f"{_PACKAGE}.doc_fragments.{mod_name}")
     text = getattr(mod.ModuleDocFragment, variant.upper() or "DOCUMENTATION")
     return yaml.safe_load(text) or {}

@@ -70,7 +70,7 @@ class Fleet:
         env = {**os.environ, "ANSIBLE_CALLBACKS_ENABLED": "ansible.builtin.tree",
                "ANSIBLE_CALLBACK_TREE_DIR": str(tree), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_STDOUT_CALLBACK": "default"}
         cmd = [str(LAB), "ansible-playbook", "-i", str(self.inventory), str(book)] + (["--check", "--diff"] if check else [])
-        proc = subprocess.run(cmd + (extra or []), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+        proc = subprocess.run(cmd + (extra or []), cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
         results = {p.name: json.loads(p.read_text()) for p in tree.glob("*")} if tree.exists() else {}
         recap = {m.group(1): {k: int(v) for k, v in re.findall(r"(\w+)=(\d+)", m.group(2))}
                  for m in re.finditer(r"^(\S+)\s+:\s+(ok=.*)$", proc.stdout, re.M)}

@@ -65,7 +65,7 @@ class FakeWindows:
         return copy.deepcopy((self.registry, self.files, self.services, self.iis, self.listeners))
 
     def names(self) -> list[str]:
-        return [m.rsplit(".", 1)[1] for m, _ in self.calls]
+        return [m.rsplit(".", 1)[1] for m, _args in self.calls]
 
     def count(self, short: str) -> int:
         return self.names().count(short)

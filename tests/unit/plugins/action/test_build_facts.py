@@ -46,7 +46,7 @@ def test_cp5712_before_cutoff_replans_r1_from_history():
     fake = FakeWindows()
     osce_server(fake, build=5712, history="[OfficeScan 10.6 SP3 Critical Patch 5712]\r\nBuild=5712\r\n"
                 "InstallDate=2014-12-01 10:00:00\r\n")
-    res, _ = run(fake)
+    res, _action = run(fake)
     facts = res["ansible_facts"]["osce_server"]
     assert facts["level"] == "cp5712"
     assert [s["id"] for s in facts["chain"]["steps"]] == ["cp5712r1"]
@@ -55,7 +55,7 @@ def test_cp5712_before_cutoff_replans_r1_from_history():
 def test_unknown_build_is_one_line_naming_build_map():
     fake = FakeWindows()
     osce_server(fake, build=4242)
-    res, _ = run(fake, {"build_map": {}})
+    res, _action = run(fake, {"build_map": {}})
     assert res["failed"]
     assert "\n" not in res["msg"]
     assert res["msg"].startswith("Failed to gather OSCE server facts on osce01: sp_build:")
@@ -64,7 +64,7 @@ def test_unknown_build_is_one_line_naming_build_map():
 
 def test_not_an_osce_server():
     fake = FakeWindows()
-    res, _ = run(fake)
+    res, _action = run(fake)
     assert res["failed"] and "no OfficeScan server registry key on osce01" in res["msg"]
     assert "Fix:" in res["msg"]
 
@@ -72,7 +72,7 @@ def test_not_an_osce_server():
 def test_unreachable_host():
     fake = FakeWindows()
     fake.unreachable = True
-    res, _ = run(fake)
+    res, _action = run(fake)
     assert res["failed"] and res["unreachable"]
     assert "host osce01 is unreachable" in res["msg"]
 
@@ -86,7 +86,7 @@ def test_bad_option_fails_before_any_round_trip():
 
 def test_bad_profile_override_fails_before_any_round_trip():
     fake = FakeWindows()
-    res, _ = run(fake, {"profile_overrides": {"no_such_entry": {"path": "x"}}})
+    res, _action = run(fake, {"profile_overrides": {"no_such_entry": {"path": "x"}}})
     assert res["failed"] and "osce_profile_overrides.no_such_entry" in res["msg"]
     assert fake.calls == []
 
@@ -95,5 +95,5 @@ def test_bad_profile_override_fails_before_any_round_trip():
 def test_check_mode_reads_the_same(check_mode):
     fake = FakeWindows()
     osce_server(fake)
-    res, _ = run(fake, check_mode=check_mode)
+    res, _action = run(fake, check_mode=check_mode)
     assert res["ansible_facts"]["osce_server"]["level"] == "sp3_patch2"

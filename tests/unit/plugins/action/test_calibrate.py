@@ -27,7 +27,7 @@ def test_snapshot_then_compare_prints_the_changed_entry(tmp_path):
     # the operator flips the privilege in the console
     ini = LOCAL + "ofcscan.ini"
     fake.put(ini, fake.text(ini).replace("NoProgramUpgrade=0", "NoProgramUpgrade=1"))
-    res, _ = run(fake, {"mode": "compare", "path": str(base)})
+    res, _action = run(fake, {"mode": "compare", "path": str(base)})
     assert res["changed"] is False
     assert res["changes"] == [{"kind": "ini", "file": "{local_path}ofcscan.ini", "section": "Global Setting",
                                "key": "NoProgramUpgrade", "before": "0", "after": "1"}]
@@ -35,19 +35,19 @@ def test_snapshot_then_compare_prints_the_changed_entry(tmp_path):
     assert entry["kind"] == "ini" and entry["confidence"] == "calibrated"
     pasted = yaml.safe_load(res["snippet"])["osce_profile_overrides"]
     # the printed entry is accepted by the profile as an override
-    res, _ = run(fake, {"mode": "snapshot", "path": str(tmp_path / "x.json"), "profile_overrides": pasted})
+    res, _action = run(fake, {"mode": "snapshot", "path": str(tmp_path / "x.json"), "profile_overrides": pasted})
     assert not res.get("failed"), res.get("msg")
 
 
 def test_check_mode_writes_no_file(tmp_path):
     fake = FakeWindows()
     osce_server(fake)
-    res, _ = run(fake, {"mode": "snapshot", "path": str(tmp_path / "s.json")}, check_mode=True)
+    res, _action = run(fake, {"mode": "snapshot", "path": str(tmp_path / "s.json")}, check_mode=True)
     assert res["changed"] and not (tmp_path / "s.json").exists()
 
 
 def test_compare_with_missing_snapshot_fails_before_any_round_trip(tmp_path):
     fake = FakeWindows()
-    res, _ = run(fake, {"mode": "compare", "path": str(tmp_path / "nope.json")})
+    res, _action = run(fake, {"mode": "compare", "path": str(tmp_path / "nope.json")})
     assert res["failed"] and res["msg"].startswith("Failed to calibrate the profile on osce01: path:")
     assert fake.calls == []

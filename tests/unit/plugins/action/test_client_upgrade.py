@@ -32,7 +32,7 @@ def run(fake, args=None, **kw):
 
 def test_upgrade_then_noop():
     fake = client()
-    res, _ = run(fake)
+    res, _action = run(fake)
     assert not res.get("failed"), res.get("msg")
     assert res["changed"] and res["build_before"] == 5600 and res["build"] == 5712
     assert res["bytes_expected"] == 46347060 and res["arch"] == "x64"
@@ -43,20 +43,20 @@ def test_upgrade_then_noop():
 
 def test_check_mode_runs_nothing():
     fake = client()
-    res, _ = run(fake, check_mode=True)
+    res, _action = run(fake, check_mode=True)
     assert res["changed"] and res["build"] == 5712 and fake.writes() == []
 
 
 def test_timeout_when_build_does_not_move():
-    res, _ = run(client(upgrade_to=None))
+    res, _action = run(client(upgrade_to=None))
     assert res["failed"] and "still 5600 after 3 s" in res["msg"]
 
 
 def test_share_unreachable_mentions_double_hop():
-    res, _ = run(client(rc=53))
+    res, _action = run(client(rc=53))
     assert res["failed"] and "exited 53" in res["msg"] and "double hop" in res["msg"]
 
 
 def test_server_facts_without_build():
-    res, _ = run(client(), {"server_facts": {"client_program": {"build": None}}})
+    res, _action = run(client(), {"server_facts": {"client_program": {"build": None}}})
     assert res["failed"] and "server_facts.client_program.build" in res["msg"]

@@ -39,7 +39,7 @@ def run(fake, inst, args=None, **kw):
 
 def test_all_steps_then_rerun_makes_no_installer_call():
     fake, inst = setup()
-    res, _ = run(fake, inst)
+    res, _action = run(fake, inst)
     assert not res.get("failed"), res.get("msg")
     assert res["changed"] and [s["id"] for s in res["steps"]] == ["cp5495", "sp3_patch2", "cp5712r1"]
     assert res["level"] == "cp5712r1" and res["build"] == 5712 and res["remaining"] == []
@@ -51,7 +51,7 @@ def test_all_steps_then_rerun_makes_no_installer_call():
 
 def test_next_applies_one_step():
     fake, inst = setup()
-    res, _ = run(fake, inst, {"step": "next"})
+    res, _action = run(fake, inst, {"step": "next"})
     assert [s["id"] for s in res["steps"]] == ["cp5495"] and res["remaining"] == ["sp3_patch2", "cp5712r1"]
 
 
@@ -67,14 +67,14 @@ def test_check_mode_lists_steps_with_hashes_and_runs_nothing():
 
 def test_reboot_codes_stop_the_chain_and_are_returned():
     fake, inst = setup(level_build=5600, rc=3010)
-    res, _ = run(fake, inst)
+    res, _action = run(fake, inst)
     assert not res.get("failed"), res.get("msg")
     assert res["reboot_required"] is True and res["steps"][0]["status"] == "pending_reboot"
 
 
 def test_1603_fails_with_log_path():
     fake, inst = setup(level_build=5600, rc=1603)
-    res, _ = run(fake, inst)
+    res, _action = run(fake, inst)
     assert res["failed"] and res["rc"] == 1603 and res["changed"] is True
     assert "exited 1603 (fatal error during installation); log: %SystemDrive%\\TMPatch.log" in res["msg"]
     assert "\n" not in res["msg"]
@@ -83,41 +83,41 @@ def test_1603_fails_with_log_path():
 def test_tampered_installer_fails_before_any_change():
     fake, inst = setup(level_build=5600)
     inst["cp5712r1"]["sha256"] = "0" * 64
-    res, _ = run(fake, inst)
+    res, _action = run(fake, inst)
     assert res["failed"] and "osce_installers.cp5712r1.sha256" in res["msg"] and fake.writes() == []
 
 
 def test_missing_installer_file():
     fake, inst = setup(level_build=5600)
     del fake.files[inst["cp5712r1"]["path"].lower()]
-    res, _ = run(fake, inst)
+    res, _action = run(fake, inst)
     assert res["failed"] and "installer not found on osce01" in res["msg"] and fake.writes() == []
 
 
 def test_installer_not_given():
     fake, inst = setup(level_build=5600)
     del inst["cp5712r1"]
-    res, _ = run(fake, inst)
+    res, _action = run(fake, inst)
     assert res["failed"] and "osce_installers.cp5712r1: is required" in res["msg"] and fake.calls[-1][0].endswith("slurp")
 
 
 def test_small_disk_fails_before_any_change():
     fake, inst = setup(level_build=5600)
     fake.disks[0]["size_remaining"] = 100 * 2**20
-    res, _ = run(fake, inst)
+    res, _action = run(fake, inst)
     assert res["failed"] and "min_free_mb" in res["msg"] and fake.writes() == []
 
 
 def test_build_did_not_move():
     fake, inst = setup(level_build=5600)
     fake.installers[inst["cp5712r1"]["path"].lower()] = lambda f: 0
-    res, _ = run(fake, inst)
+    res, _action = run(fake, inst)
     assert res["failed"] and "but the server is on sp3_patch2" in res["msg"]
 
 
 def test_named_step_with_unmet_prerequisites():
     fake, inst = setup(level_build=4100)
-    res, _ = run(fake, inst, {"step": "cp5712r1"})
+    res, _action = run(fake, inst, {"step": "cp5712r1"})
     assert res["failed"] and res["msg"].startswith("Failed to apply the patch chain on osce01: step: cp5712r1 does not apply")
     assert fake.writes() == []
 

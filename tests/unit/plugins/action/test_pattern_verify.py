@@ -40,7 +40,7 @@ def test_verdicts_in_two_round_trips(files, build, verdict):
 
 
 def test_fail_on_gives_one_line_with_evidence():
-    res, _ = run(client(5600, ("BF.ptn", "icrc$oth.411")))
+    res, _action = run(client(5600, ("BF.ptn", "icrc$oth.411")))
     assert res["failed"] and res["verdict"] == "program_behind" and "\n" not in res["msg"]
     assert res["msg"].startswith("Failed to verify the client on pc1: verdict program_behind:")
     assert res["evidence"]["program_build"] == 5600
@@ -62,12 +62,12 @@ def test_read_scan_type_and_reachability():
 
 
 def test_unreachable_sps_fails():
-    res, _ = run(client(), {"sps_endpoints": [{"host": "osce-srv", "port": 4345}]})
+    res, _action = run(client(), {"sps_endpoints": [{"host": "osce-srv", "port": 4345}]})
     assert res["failed"] and "osce-srv:4345" in res["msg"]
 
 
 def test_not_a_client():
-    res, _ = run(FakeWindows())
+    res, _action = run(FakeWindows())
     assert res["failed"] and "no OfficeScan client registry key on pc1" in res["msg"]
 
 

@@ -39,19 +39,19 @@ def run(fake, args=None, **kw):
 
 def test_apache_sets_faq_ports_restarts_once_then_idempotent():
     fake = apache()
-    res, _ = run(fake)
+    res, _action = run(fake)
     assert not res.get("failed"), res.get("msg")
     assert res["ports"] == {"frs_http": 8082, "frs_https": 4345, "wrs_http": 5274}
     assert res["restarted"] == ["Apache2"] and fake.services["Apache2"]["restarts"] == 1
     assert "Listen 8082" in fake.text(CONF)
     assert res["diff"]["after"]["apache_listen"] == [8080, 4343, 8082, 4345, 5274]
-    res2, _ = run(fake)
+    res2, _action = run(fake)
     assert res2["changed"] is False and fake.services["Apache2"]["restarts"] == 1
 
 
 def test_conflict_moves_port_and_says_so():
     fake = apache(conflict=8082)
-    res, _ = run(fake)
+    res, _action = run(fake)
     assert not res.get("failed"), res.get("msg")
     assert res["ports"]["frs_http"] == 8083 and res["decisions"]["frs_http"]["action"] == "move"
     assert "held by java" in res["decisions"]["frs_http"]["reason"]
@@ -63,7 +63,7 @@ def test_conflict_with_calibrated_record_removes_stale_listen():
     fake.put(LOCAL + "ofcscan.ini", fake.text(LOCAL + "ofcscan.ini") +
              "[INI_SMART_PROTECTION]\r\nFRS_HTTP_Port=8082\r\nFRS_HTTPS_Port=4345\r\nWRS_HTTP_Port=5274\r\n")
     fake.put(CONF, fake.text(CONF) + "Listen 8082\r\nListen 4345\r\nListen 5274\r\n")
-    res, _ = run(fake, task_vars={"osce_profile_overrides": RECORD})
+    res, _action = run(fake, task_vars={"osce_profile_overrides": RECORD})
     assert not res.get("failed"), res.get("msg")
     assert "FRS_HTTP_Port=8083" in fake.text(LOCAL + "ofcscan.ini")
     assert "Listen 8082" not in fake.text(CONF) and "Listen 8083" in fake.text(CONF)
@@ -73,7 +73,7 @@ def test_conflict_with_calibrated_record_removes_stale_listen():
 def test_check_mode_changes_nothing():
     fake = apache(conflict=5274)
     snap = fake.snapshot()
-    res, _ = run(fake, check_mode=True)
+    res, _action = run(fake, check_mode=True)
     assert res["changed"] and res["ports"]["wrs_http"] == 5275
     assert fake.writes() == [] and fake.snapshot() == snap
 
@@ -81,14 +81,14 @@ def test_check_mode_changes_nothing():
 def test_iis_auto_without_record_refuses_to_guess():
     fake = FakeWindows()
     osce_server(fake, web="iis")
-    res, _ = run(fake)
+    res, _action = run(fake)
     assert res["failed"] and "web_server: iis-virtual or iis-default" in res["msg"] and fake.writes() == []
 
 
 def test_iis_virtual_binds_without_restart():
     fake = FakeWindows()
     osce_server(fake, web="iis")
-    res, _ = run(fake, {"web_server": "iis-virtual"})
+    res, _action = run(fake, {"web_server": "iis-virtual"})
     assert not res.get("failed"), res.get("msg")
     assert res["web_server"] == "iis-virtual" and res["restarted"] == []
     assert {b["port"] for b in fake.iis["OfficeScan"]} == {8082, 4345, 5274}
@@ -99,14 +99,14 @@ def test_iis_default_changes_nothing():
     fake = FakeWindows()
     osce_server(fake, web="iis")
     fake.listeners += [{"port": 80, "name": "System", "pid": 4}, {"port": 443, "name": "System", "pid": 4}]
-    res, _ = run(fake, {"web_server": "iis-default"})
+    res, _action = run(fake, {"web_server": "iis-default"})
     assert res["changed"] is False and res["ports"] == {"frs_http": 80, "frs_https": 443, "wrs_http": 80}
 
 
 def test_restart_failure_is_one_line():
     fake = apache()
     fake.on_restart["Apache2"] = lambda f: "could not bind to 8082"
-    res, _ = run(fake)
+    res, _action = run(fake)
     assert res["failed"] and res["changed"] and "Apache2 did not restart" in res["msg"] and "\n" not in res["msg"]
 
 

@@ -22,7 +22,7 @@ def server():
 
 def test_on_records_marker_first_then_sets_and_is_idempotent():
     fake = server()
-    res, _ = run(fake, {"state": "on"})
+    res, _action = run(fake, {"state": "on"})
     assert not res.get("failed"), res.get("msg")
     assert res["changed"] and res["privilege"] == {"root": "on"} and res["marker"] == {"root": "0"}
     writes = [(m, a) for m, a in fake.calls if m.endswith(("win_regedit", "win_lineinfile"))]
@@ -30,53 +30,53 @@ def test_on_records_marker_first_then_sets_and_is_idempotent():
     assert "NoProgramUpgrade=1" in fake.text(INI)
     assert fake.get_reg(MARKER, "root") == "0"
     assert res["diff"]["before"]["privilege"] == {"root": "off"}
-    res2, _ = run(fake, {"state": "on"})
+    res2, _action = run(fake, {"state": "on"})
     assert res2["changed"] is False and fake.writes().count("win_regedit") == 1
 
 
 def test_restored_puts_original_back_and_clears_marker():
     fake = server()
     run(fake, {"state": "on"})
-    res, _ = run(fake, {"state": "restored"})
+    res, _action = run(fake, {"state": "restored"})
     assert res["changed"] and res["privilege"] == {"root": "off"} and res["marker"] == {}
     assert "NoProgramUpgrade=0" in fake.text(INI)
     assert fake.get_reg(MARKER, "root") is None
-    res2, _ = run(fake, {"state": "restored"})
+    res2, _action = run(fake, {"state": "restored"})
     assert res2["changed"] is False
 
 
 def test_check_mode_writes_nothing_and_predicts():
     fake = server()
     before = fake.snapshot()
-    res, _ = run(fake, {"state": "on"}, check_mode=True)
+    res, _action = run(fake, {"state": "on"}, check_mode=True)
     assert res["changed"] and res["privilege"] == {"root": "on"}
     assert fake.writes() == [] and fake.snapshot() == before
 
 
 def test_client_scope_inserts_into_section():
     fake = server()
-    res, _ = run(fake, {"state": "on", "scope": "client", "targets": ["pc1", "pc2"]})
+    res, _action = run(fake, {"state": "on", "scope": "client", "targets": ["pc1", "pc2"]})
     assert res["privilege"] == {"client:pc1": "on", "client:pc2": "on"}
     text = fake.text(INI)
     assert "[Client Privilege]" in text and "client:pc1=1" in text
-    res, _ = run(fake, {"state": "restored"})
+    res, _action = run(fake, {"state": "restored"})
     assert res["changed"] and "client:pc1" not in fake.text(INI)
 
 
 def test_unknown_location_points_to_calibrate_before_any_round_trip():
     fake = server()
-    res, _ = run(fake, {"state": "on"}, task_vars={})
+    res, _action = run(fake, {"state": "on"}, task_vars={})
     assert res["failed"] and "calibrate" in res["msg"] and "profile.upgrade_privilege_root" in res["msg"]
     assert fake.calls == []
 
 
 def test_targets_required_for_domain_scope():
     fake = server()
-    res, _ = run(fake, {"state": "on", "scope": "domain"})
+    res, _action = run(fake, {"state": "on", "scope": "domain"})
     assert res["failed"] and res["msg"].startswith("Failed to set the upgrade privilege on osce01: targets:")
     assert fake.calls == []
 
 
 def test_bad_state():
-    res, _ = run(server(), {"state": "maybe"})
+    res, _action = run(server(), {"state": "maybe"})
     assert res["failed"] and "state" in res["msg"]
