@@ -1,0 +1,56 @@
+"""Behaviour every module shares through the action base."""
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from fake_windows import FakeWindows, make_action
+
+MINIMAL = {
+    "build_facts": {},
+    "upgrade_privilege": {"state": "on"},
+    "patch_chain": {},
+    "sps_ports": {},
+    "client_upgrade": {"server": "osce-srv", "server_facts": {"client_program": {"build": 5712}}},
+    "pattern_verify": {"server_facts": {}},
+    "calibrate": {"mode": "snapshot", "path": "/nonexistent/snap.json"},
+}
+
+
+def action_class(name):
+    return importlib.import_module(f"ansible_collections.osce.patching.plugins.action.{name}").ActionModule
+
+
+@pytest.mark.parametrize("name", sorted(MINIMAL))
+def test_unknown_option_is_one_line_before_any_round_trip(name):
+    fake = FakeWindows()
+    action, tv = make_action(action_class(name), {**MINIMAL[name], "bogus": 1}, fake)
+    res = action.run(task_vars=tv)
+    assert res["failed"] and res["changed"] is False
+    assert res["msg"].startswith(f"Failed to {action.VERB} on osce01: invalid arguments:")
+    assert "bogus" in res["msg"] and "Fix: see ansible-doc osce.patching." in res["msg"] and "\n" not in res["msg"]
+    assert fake.calls == [] and res["round_trips"]["round_trips"] == 0
+
+
+@pytest.mark.parametrize("name", sorted(MINIMAL))
+def test_wrong_type_is_one_line(name):
+    action, tv = make_action(action_class(name), {**MINIMAL[name], "timeout": "soon"}, FakeWindows())
+    res = action.run(task_vars=tv)
+    assert res["failed"] and "timeout" in res["msg"] and "\n" not in res["msg"]
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MINIMAL if n != "upgrade_privilege"))
+def test_unreachable_host_is_reported_as_such(name):
+    fake = FakeWindows()
+    fake.unreachable = True
+    action, tv = make_action(action_class(name), MINIMAL[name], fake)
+    res = action.run(task_vars=tv)
+    assert res["failed"] and res.get("unreachable") is True, res
+    assert "unreachable" in res["msg"] and "\n" not in res["msg"]
+
+
+@pytest.mark.parametrize("name", sorted(MINIMAL))
+def test_invocation_holds_the_validated_arguments(name):
+    action, tv = make_action(action_class(name), MINIMAL[name], FakeWindows())
+    res = action.run(task_vars=tv)
+    assert set(MINIMAL[name]) <= set(res["invocation"]["module_args"])
