@@ -11,7 +11,7 @@ import pytest
 
 from labfleet import Fleet, make_fleet, needs_lab, run_playbook
 
-pytestmark = [needs_lab, pytest.mark.integration]
+pytestmark = [needs_lab]
 
 FULL = ["sp3", "sp3_patch1_1", "cp5495", "sp3_patch2", "cp5712r1"]
 # (starting level, web kind, extra make_fleet args, expected steps in FAQ order)
