@@ -152,3 +152,49 @@ def test_calibrate_snapshot_compare(make_fleet, tmp_path):
     assert fleet.fingerprint() == before
     assert res["profile_overrides"]["upgrade_privilege_root"]["key"] == "NoProgramUpgrade"
     assert "osce_profile_overrides:" in res["snippet"]
+
+
+GATES = """
+- osce.patching.build_facts:
+    sps_versions: "{{ {'sps01': hostvars.sps01.osce_sps_sysinfo.TMCSSVersion | default(none)} }}"
+    tmcm_version: 5.5 SP1
+  register: bf
+- osce.patching.patch_chain:
+    sps_versions: "{{ {'sps01': hostvars.sps01.osce_sps_sysinfo.TMCSSVersion | default(none)} }}"
+    tmcm_version: 5.5 SP1
+  register: pc
+  ignore_errors: true
+""" + collect("bf", "pc")
+
+
+def test_gates_sps2_and_old_tmcm(make_fleet):
+    fleet = make_fleet("--server-level", "sp3_patch2", "--web", "apache", "--clients", "1",
+                       "--fault", "sps01:sps2", "--fault", "tmcm01:old_tmcm")
+    before = fleet.fingerprint()
+    r = fleet.play("osce_server", GATES).results[SRV]["msg"]
+    chain = r["bf"]["ansible_facts"]["osce_server"]["chain"]
+    assert any("Control Manager 5.5 SP1" in b for b in chain["blockers"]), chain
+    assert any("sps01" in w and "possibly 2.x" in w for w in chain["warnings"]), chain
+    assert r["pc"]["failed"] and "cannot patch" in r["pc"]["msg"] and not r["pc"]["changed"]
+    assert fleet.fingerprint() == before
+
+
+def test_upgrade_privilege_domain_scope(make_fleet):
+    fleet = make_fleet("--server-level", "sp3_patch2", "--web", "apache", "--clients", "1")
+    run = fleet.play("osce_server", """
+- osce.patching.upgrade_privilege:
+    state: 'on'
+    scope: domain
+    targets: [Domain1]
+  register: first
+- osce.patching.upgrade_privilege:
+    state: 'on'
+    scope: domain
+    targets: [Domain1]
+  register: again
+""" + collect("first", "again"))
+    r = run.results[SRV]["msg"]
+    assert r["first"]["changed"] and r["first"]["privilege"] == {"domain:Domain1": "on"} and not r["again"]["changed"]
+    state = fleet.state(SRV)
+    ini = next(v["content"] for k, v in state["files"].items() if k.lower().endswith("\\pccsrv\\ofcscan.ini"))
+    assert "[Client Privilege]\r\ndomain:Domain1=1" in ini
