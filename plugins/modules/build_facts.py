@@ -17,7 +17,8 @@ description:
   - "Round trips (each one WinRM exchange): 1 C(ansible.windows.win_reg_stat) of the key of the profile
     entries C(server_version), C(server_sp_build) and C(server_local_path), 1 C(ansible.windows.slurp) of C(ofcscan.ini) (patterns, trusted port and, where
     the profile has them, the privilege and iSPS port records), plus 1 per item of O(gather_subset).
-    With the default O(gather_subset) the module makes exactly 3 round trips."
+    With the default O(gather_subset) the module makes exactly 3 round trips (4 on a 32-bit server, where the
+    C(Wow6432Node) candidate key is absent and the second candidate is read)."
   - A value whose location the profile marks C(unknown) is reported as C(unknown), never guessed.
     Run M(osce.patching.calibrate) to find it on your server.
   - Read-only; runs the same in check mode.
