@@ -124,9 +124,9 @@ def make_fleet(tmp_path: Path, level: str, web: str = "apache", clients: int = 3
 def run_playbook(fleet: Fleet, playbook: str = "playbooks/site.yml", *args: str, timeout: int = 300) -> Run:
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     # A Windows admin tells which IIS site OSCE uses (osce_web_server); the lab inventory does not.
-    web = re.search(r"--web (\S+)", fleet.inventory.read_text())
-    if web and web.group(1).startswith("iis"):
-        args = ("-e", f"osce_web_server={web.group(1)}", *args)
+    web = fleet.host(fleet.server).get("osce", {}).get("web", "")
+    if web.startswith("iis"):
+        args = ("-e", f"osce_web_server={web}", *args)
     proc = subprocess.run([str(WRAPPER), "ansible-playbook", "-i", str(fleet.inventory), playbook, *args],
                           cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
     return Run(proc.returncode, proc.stdout + proc.stderr)

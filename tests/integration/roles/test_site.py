@@ -141,7 +141,7 @@ def test_preflight_stops_tampered_installer_sps2_old_tmcm_before_any_change(tmp_
     summary = run.out[run.out.index("Preflight found"):]
     assert "sha256" in summary.lower()
     assert "sps01" in summary and "Control Manager" in summary
-    assert run.out.count("Preflight found") == 1
+    assert run.out.count("FAILED!") == 1  # one failure, one summary
 
 
 def test_offline_client_reported_then_picked_up_by_rerun(tmp_path):
