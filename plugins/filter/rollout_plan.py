@@ -43,7 +43,7 @@ options:
   package_bytes:
     description:
       - "Client package size per architecture in bytes, from the patch catalog, for example
-        C({'x86': 39007437, 'x64': 46347060}) for CP 5712r1 (37.2 MB and 44.2 MB)."
+        C({'x86': 39007028, 'x64': 46347060}) for CP 5712r1 (37.2 MB and 44.2 MB)."
       - Variable C(osce_package_bytes).
     type: dict
     required: true
@@ -123,7 +123,7 @@ EXAMPLES = r"""
         osce_rollout: >-
           {{ hostvars | osce.patching.rollout_plan(
                hosts=groups['osce_clients'],
-               package_bytes={'x86': 39007437, 'x64': 46347060},
+               package_bytes={'x86': 39007028, 'x64': 46347060},
                budget_bps=osce_bandwidth_budget_bps,
                client_bps=12500000,
                install_s=180,
@@ -152,13 +152,17 @@ EXAMPLES = r"""
       throttle: "{{ hostvars['localhost'].osce_rollout.throttle }}"
 
 # The same from a list of client mappings (for example from the OSCE console's client list).
-- name: Plan from a list
-  ansible.builtin.set_fact:
-    osce_rollout: >-
-      {{ [{'name': 'pc1', 'arch': 'x64'}, {'name': 'pc2', 'arch': 'x86', 'online': false}]
-         | osce.patching.rollout_plan(package_bytes={'x86': 39007437, 'x64': 46347060},
-                                      budget_bps=12500000, client_bps=2500000) }}
-  # osce_rollout.serial == [1], osce_rollout.offline == ['pc2']
+- name: Plan from a list of clients
+  hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: Plan from a list
+      ansible.builtin.set_fact:
+        osce_rollout: >-
+          {{ [{'name': 'pc1', 'arch': 'x64'}, {'name': 'pc2', 'arch': 'x86', 'online': false}]
+             | osce.patching.rollout_plan(package_bytes={'x86': 39007028, 'x64': 46347060},
+                                          budget_bps=12500000, client_bps=2500000) }}
+      # osce_rollout.serial == [1], osce_rollout.offline == ['pc2']
 
 # Pinning by hand instead: write serial and throttle yourself, e.g.
 #   serial: [1, 10, 50, 200]   and   throttle: 4   (4 x 2.5 MB/s = the 10 MB/s budget)

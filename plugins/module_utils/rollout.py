@@ -173,7 +173,7 @@ def _online(value: Any, name: str) -> bool:
 def _package_bytes(package_bytes: Any, warnings: list[str]) -> dict[str, int | None]:
     name = VARIABLES["package_bytes"]
     fix = ("give the client package size per architecture in bytes (the catalog's client_package_bytes, "
-           "or osce_installers.<step>.client_package_bytes), e.g. {x86: 39007437, x64: 46347060}")
+           "or osce_installers.<step>.client_package_bytes), e.g. {x86: 39007028, x64: 46347060}")
     if not isinstance(package_bytes, Mapping):
         raise OsceError(name, "must map x86 / x64 to the package size in bytes", package_bytes, fix)
     sizes: dict[str, int | None] = {a: None for a in ARCHES}
