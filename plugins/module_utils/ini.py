@@ -22,7 +22,7 @@ class IniDocument:
     sections: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
 
     def section_names(self) -> tuple[str, ...]:
-        return tuple(name for name, _ in self.sections)
+        return tuple(name for name, _body in self.sections)
 
     def items(self, section: str) -> tuple[tuple[str, str], ...]:
         for name, items in self.sections:
@@ -31,7 +31,7 @@ class IniDocument:
         return ()
 
     def has_section(self, section: str) -> bool:
-        return any(name.lower() == section.lower() for name, _ in self.sections)
+        return any(name.lower() == section.lower() for name, _body in self.sections)
 
     def get(self, section: str, key: str, default: str | None = None) -> str | None:
         for k, v in self.items(section):
@@ -150,7 +150,7 @@ def parse_hotfix_history(text: str) -> tuple[HistoryEntry, ...]:
     Sections without ``Build`` / ``InstallDate`` keep ``None`` there; unreadable values are ``None``.
     """
     out: list[HistoryEntry] = []
-    for name, _ in parse_ini(text).sections:
+    for name, _body in parse_ini(text).sections:
         if name == "":
             continue
         doc_items = {k.lower(): v for k, v in parse_ini(text).items(name)}

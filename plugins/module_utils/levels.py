@@ -174,7 +174,7 @@ def _entry(item: Any) -> tuple[str, int | None, date | None]:
 
 def _evidence_text(version: Any, build: Any, history: Sequence[Any]) -> dict[str, Any]:
     return {"server_version": version, "sp_build": build,
-            "patch_history": [f"{n or '?'}={b}" for n, b, _ in (_entry(h) for h in history)][:6]}
+            "patch_history": [f"{n or '?'}={b}" for n, b, _date in (_entry(h) for h in history)][:6]}
 
 
 # ---------------------------------------------------------------- detection
@@ -220,7 +220,7 @@ def detect_level(evidence: Mapping[str, Any], build_map: Mapping[str, Any] | Non
         installed = parse_date(evidence.get("cp5712_installed_on"))
         source = "cp5712_installed_on"
         if installed is None:
-            dated = [d for _, b, d in (_entry(h) for h in history) if b == build and d is not None]
+            dated = [d for _name, b, d in (_entry(h) for h in history) if b == build and d is not None]
             if dated:
                 installed = max(dated)
                 source = "the patch history entry with build %d" % build

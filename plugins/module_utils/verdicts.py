@@ -44,7 +44,7 @@ def parse_build(value: Any) -> int | None:
     text = str(value).strip()
     if not re.fullmatch(r"\d+(\.\d+)*", text):
         return None
-    return int(text.split(".")[-1])
+    return int(text.rsplit(".", maxsplit=1)[-1])
 
 
 def parse_pattern_version(value: Any) -> int | None:

@@ -43,7 +43,7 @@ def test_every_level(tmp_path, i, level):
     for p in (out / "hosts").glob("*.json"):
         errors = [f"{p.name}: {e.json_path}: {e.message}" for e in VALIDATOR.iter_errors(json.loads(p.read_text()))]
         assert errors == []
-    version, build, _ = LAB_LEVELS[level]
+    version, build, _date = LAB_LEVELS[level]
     with Host.open(out / "hosts" / "osce-srv.json", write=False) as h:
         info = SERVER_INFO.format(wow="Wow6432Node\\")
         assert h.get_value(info, "Server_Version") == version
@@ -113,7 +113,10 @@ def test_embedded_lab_inventory_is_what_reset_lab_writes(tmp_path):
     i = args.index("--out")
     args[i + 1] = str(tmp_path / "lab")
     make_fleet.main(args)
-    strip = lambda t: [ln for ln in t.splitlines() if not ln.startswith("# make_fleet args:")]  # noqa: E731
+
+    def strip(text):
+        return [ln for ln in text.splitlines() if not ln.startswith("# make_fleet args:")]
+
     committed = (ROOT / "inventories" / "lab" / "inventory.yml").read_text()
     assert strip((tmp_path / "lab" / "inventory.yml").read_text()) == strip(committed)
     inv = yaml.safe_load(committed)

@@ -16,7 +16,7 @@ def test_parse_case_insensitive_and_ordered():
     assert doc.section_names() == ("", "INI_SERVER_SECTION", "Other")
     assert doc.get("ini_server_section", "MASTER_DOMAINPORT") == "8080"
     assert doc.get("", "top") == "1" and doc.get("Other", "missing", "d") == "d"
-    assert [k for k, _ in doc.items("INI_SERVER_SECTION")] == ["Master_DomainPort", "Foo"]
+    assert [k for k, _value in doc.items("INI_SERVER_SECTION")] == ["Master_DomainPort", "Foo"]
     assert doc.has_section("other") and not doc.has_section("nope")
 
 
