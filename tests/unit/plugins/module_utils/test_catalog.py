@@ -17,6 +17,7 @@ FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 def load_yaml(path: Path):
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
+
 SHA = "a" * 64
 
 
