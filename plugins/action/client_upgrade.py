@@ -1,6 +1,18 @@
 # Copyright: (c) 2025, osce.patching contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""osce.patching.client_upgrade: run AutoPcc on a client that is behind, wait for the new build."""
+"""osce.patching.client_upgrade: run AutoPcc on a client that is behind, wait for the new build.
+
+An offline client comes back UNREACHABLE (not failed) through the action base. While waiting for
+the new build, a read that finds the client unreachable is retried until ``timeout``: a program
+update can briefly disconnect the client (firewall driver, OSCE-FACTS.md); still unreachable at
+the deadline, the task is UNREACHABLE with ``changed: true`` (AutoPcc ran).
+
+``reboot_required`` is based on the documented fact that a client program update needs a restart
+to load the new TDI driver (OSCE-FACTS.md, "Moving a client to the server's build"): it is true
+when this task moved the program build (predicted in check mode), false when the client was
+already current. AutoPcc's exit code carries no reboot information and the win_command result has
+no reboot flag, so neither is used.
+"""
 from __future__ import annotations
 
 import time
@@ -8,7 +20,12 @@ import typing as t
 
 from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
 from ansible_collections.osce.patching.plugins.plugin_utils._action_base import ActionFailure, Change, Context, OsceAction
+from ansible_collections.osce.patching.plugins.plugin_utils._gateway import HostUnreachable
 from ansible_collections.osce.patching.plugins.plugin_utils._client import ClientReader, server_expectations
+
+
+#: What ``reboot_required`` rests on (returned as ``reboot_required_source``).
+REBOOT_BASIS = "program build changed: a client program update needs a restart to load the new TDI driver (doc)"
 
 
 class ActionModule(OsceAction):
@@ -58,9 +75,17 @@ class ActionModule(OsceAction):
         reader: ClientReader = ctx.notes["reader"]
         start = self.clock()
         deadline = start + ctx.args["timeout"]
+        build = before["build"]
         while True:
             reader.forget()
-            build = reader.program()["program_build"]
+            try:
+                build = reader.program()["program_build"]
+            except HostUnreachable:
+                # the program update can drop the client's connection for a while: keep polling
+                if self.clock() >= deadline:
+                    raise
+                self.sleep(ctx.args["poll_interval"])
+                continue
             if build is not None and build >= ctx.notes["expected"]:
                 outcome["waited"] = round(self.clock() - start, 1)
                 return {**before, "build": build}
@@ -82,6 +107,8 @@ class ActionModule(OsceAction):
         return None
 
     def report(self, ctx, before, after, changes, outcome):
+        upgraded = bool(changes) and after["build"] != before["build"]
         return {"build_before": before["build"], "build": after["build"], "expected_build": ctx.notes["expected"],
                 "arch": before["arch"], "bytes_expected": self._bytes(ctx, before["arch"]) if changes else 0,
-                "waited": outcome.get("waited", 0.0)}
+                "waited": outcome.get("waited", 0.0), "reboot_required": upgraded,
+                "reboot_required_source": REBOOT_BASIS if upgraded else "program build unchanged"}

@@ -27,15 +27,17 @@ class ActionModule(OsceAction):
         files = reader.pattern_files(program["arch"], ctx.args.get("app_path"))
         if ctx.args["read_scan_type"]:
             files["scan_method"] = reader.scan_type()
-            files["scan_method_source"] = "registry iCRC Scan\\ScanType"
-        agent = files["agent_pattern_from_file"] or program["internal_pattern"]
+            files["scan_method_source"] = "registry (profile entry client_scan_type)"
+        agent = files["agent_pattern_from_file"] or program["agent_pattern"]
+        agent_source = ("pattern file (profile entry client_agent_pattern_file)" if files["agent_pattern_from_file"]
+                        else "registry (profile entry client_pattern_version)" if program["agent_pattern"] else None)
         server = server_expectations(ctx.args["server_facts"])
         verdict = client_verdict({"program_build": program["program_build"], "scan_method": files["scan_method"],
                                   "bf_ptn": files["bf_ptn"], "crcz_ptn": files["crcz_ptn"], "agent_pattern": agent},
                                  server)
         evidence = dict(verdict.evidence)
         evidence.update(program_version=program["program_version"], arch=program["arch"],
-                        scan_method_source=files["scan_method_source"],
+                        scan_method_source=files["scan_method_source"], agent_pattern_source=agent_source,
                         agent_pattern_files=files["agent_pattern_files"], folders=files["folders"])
         state = {"verdict": verdict.verdict, "reason": verdict.reason, "evidence": evidence}
         if ctx.args["sps_endpoints"]:

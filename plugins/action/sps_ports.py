@@ -3,14 +3,13 @@
 """osce.patching.sps_ports: iSPS ports per the FAQ, moved by the core's rule when held elsewhere."""
 from __future__ import annotations
 
-import re
 import typing as t
 
 from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
-from ansible_collections.osce.patching.plugins.module_utils.ini import parse_ini
 from ansible_collections.osce.patching.plugins.module_utils.ports import OWN_PROCESSES, ROLES, plan_ports, required_ports
 from ansible_collections.osce.patching.plugins.plugin_utils._action_base import ActionFailure, Change, Context, OsceAction
-from ansible_collections.osce.patching.plugins.plugin_utils._server import ServerReader, parse_listen_ports, role_keys
+from ansible_collections.osce.patching.plugins.plugin_utils._locations import UNKNOWN
+from ansible_collections.osce.patching.plugins.plugin_utils._server import ServerReader, parse_listen_ports
 
 PROTOCOL = {"frs_http": "http", "frs_https": "https", "wrs_http": "http"}
 
@@ -47,7 +46,7 @@ class ActionModule(OsceAction):
                                 "give web_server: apache, iis-virtual or iis-default")
             if web.get("assumed"):
                 raise OsceError("web_server", f"IIS found on {ctx.host}, but whether OSCE runs on its virtual or its "
-                                "default web site is not known (no calibrated isps_ports record)", "auto",
+                                "default web site is not known (no calibrated iSPS port record, profile entries isps_port_*)", "auto",
                                 "give web_server: iis-virtual or iis-default")
         ctx.notes["kind"] = kind
         return self._read(ctx, server, kind)
@@ -58,12 +57,9 @@ class ActionModule(OsceAction):
         held = {int(l["port"]): _proc(l.get("name") or l.get("process")) for l in listeners if l.get("port") is not None}
         own = OWN_PROCESSES[kind]
         state: dict[str, t.Any] = {"held": held, "record": None, "listen": None}
-        if loc.known("isps_ports"):
-            entry = loc.entry("isps_ports")
-            doc = parse_ini(loc.file_text("isps_ports", missing_ok=False) or "")
-            keys = role_keys(entry.key or "")
-            state["record"] = {r: (int(v) if (v := doc.get(entry.section or "", keys[r])) and v.strip().isdigit() else None)
-                               for r in ROLES}
+        record = server.isps_record()
+        if record != UNKNOWN:
+            state["record"] = {r: record.get(r) for r in ROLES}
         if kind == "apache":
             state["listen"] = parse_listen_ports(loc.file_text("apache_conf", missing_ok=False))
         defaults = required_ports(kind)
@@ -121,11 +117,7 @@ class ActionModule(OsceAction):
         order = {"binding": 0, "unlisten": 1, "listen": 2, "record": 3, "restart": 4}
         for c in sorted(changes, key=lambda c: order[c.kind]):
             if c.kind == "record":
-                entry = loc.entry("isps_ports")
-                key = role_keys(entry.key or "")[c.target]
-                section = re.escape(entry.section or "")
-                gw.lineinfile(entry.file, rf"^\s*{re.escape(key)}\s*=", f"{key}={c.data['port']}",
-                              insertafter=rf"^\s*\[{section}\]\s*$")
+                server.write_isps_port(c.target, c.data["port"])
             elif c.kind == "unlisten":
                 gw.lineinfile(loc.path("apache_conf"), rf"^\s*Listen\s+(?:[\d.]+:)?{c.data['port']}\s*$", None,
                               state="absent")
@@ -147,7 +139,7 @@ class ActionModule(OsceAction):
 
     def verify(self, ctx, before, changes, outcome):
         server: ServerReader = ctx.notes["server"]
-        server.locator.forget_file("isps_ports") if server.locator.known("isps_ports") else None
+        server.forget_isps_record()
         server.locator.forget_file("apache_conf")
         after = self._read(ctx, server, ctx.notes["kind"])
         ports = ctx.notes["decision"].ports

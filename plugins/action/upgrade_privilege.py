@@ -10,16 +10,12 @@ from ansible_collections.osce.patching.plugins.plugin_utils import _privilege as
 from ansible_collections.osce.patching.plugins.plugin_utils._action_base import Change, Context, OsceAction
 from ansible_collections.osce.patching.plugins.plugin_utils._server import ServerReader
 
-_STATES = {priv.ON: "on", priv.OFF: "off", None: "absent"}
-
-
-def _show(value: str | None) -> str:
-    return _STATES.get(value, f"raw:{value}")
-
 
 class ActionModule(OsceAction):
     MODULE = "upgrade_privilege"
     VERB = "set the upgrade privilege"
+    #: the privilege store of the current run (diff_view has no context)
+    _store: t.Any = None
 
     def check_input(self, ctx: Context) -> None:
         scope, targets = ctx.args["scope"], ctx.args["targets"]
@@ -42,6 +38,7 @@ class ActionModule(OsceAction):
         server.basics()
         store = priv.PrivilegeStore(server.locator)
         ctx.notes["store"] = store
+        self._store = store
         marker = store.read_marker()
         targets = self._targets(ctx, marker)
         for target in targets:
@@ -59,9 +56,10 @@ class ActionModule(OsceAction):
                     changes.append(Change("restore", target, {"value": value}))
                 changes.append(Change("clear_marker", target))
             return changes
-        wanted = priv.ON if ctx.args["state"] == "on" else priv.OFF
+        store: priv.PrivilegeStore = ctx.notes["store"]
         for target, current in before["privilege"].items():
-            if current == wanted:
+            wanted = store.wanted(target, ctx.args["state"])
+            if current is not None and current.lower() == wanted.lower():
                 continue
             if target not in marker:
                 changes.append(Change("record_marker", target, {"original": current}))
@@ -102,11 +100,12 @@ class ActionModule(OsceAction):
         return after
 
     def diff_view(self, state):
-        return {"privilege": {t: _show(v) for t, v in state["privilege"].items()}, "marker": state["marker"]}
+        store: priv.PrivilegeStore = self._store
+        return {"privilege": {t: store.show(t, v) for t, v in state["privilege"].items()}, "marker": state["marker"]}
 
     def report(self, ctx, before, after, changes, outcome):
         store: priv.PrivilegeStore = ctx.notes["store"]
         targets = list(after["privilege"])
-        return {"privilege": {t: _show(v) for t, v in after["privilege"].items()},
+        return {"privilege": {t: store.show(t, v) for t, v in after["privilege"].items()},
                 "marker": after["marker"],
                 "location": store.location(targets[0]) if targets else {}}

@@ -24,6 +24,13 @@ CONFIDENCES: tuple[str, ...] = ("doc", "3p", "inf", "unknown", "faq", "ours", "c
 UNVERIFIED: frozenset[str] = frozenset({"inf", "unknown", "faq"})
 LOCATION_FIELDS: tuple[str, ...] = ("keys", "value", "file", "section", "key", "path", "glob",
                                     "names", "site")
+#: Stored values of an on/off setting (the upgrade privilege) when the entry gives none: UNVERIFIED.
+DEFAULT_ON_VALUE, DEFAULT_OFF_VALUE = "1", "0"
+#: One entry per iSPS role (where OSCE records each port); replaces the single ``isps_ports`` entry.
+ISPS_PORT_ENTRIES: Mapping[str, str] = MappingProxyType({
+    "frs_http": "isps_port_frs_http", "frs_https": "isps_port_frs_https", "wrs_http": "isps_port_wrs_http"})
+#: Former entry accepted in ``osce_profile_overrides`` only (translated by ``legacy_isps_ports``).
+LEGACY_ISPS_PORTS = "isps_ports"
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
@@ -46,6 +53,15 @@ class ProfileEntry:
     names: tuple[str, ...] = ()
     site: str | None = None
     notes: str | None = None
+    on_value: str | int | None = None
+    off_value: str | int | None = None
+
+    @property
+    def switch_values(self) -> tuple[str, str]:
+        """(on, off) as stored text for an on/off setting; ``1`` / ``0`` unless the entry says otherwise."""
+        on = DEFAULT_ON_VALUE if self.on_value is None else str(self.on_value)
+        off = DEFAULT_OFF_VALUE if self.off_value is None else str(self.off_value)
+        return on, off
 
     @property
     def known(self) -> bool:
@@ -81,7 +97,7 @@ class ProfileEntry:
         out: dict[str, Any] = {"name": self.name, "kind": self.kind, "confidence": self.confidence,
                                "source": self.source, "description": self.description,
                                "location": self.location()}
-        for f in ("side", "value", "file", "section", "key", "path", "site", "notes"):
+        for f in ("side", "value", "file", "section", "key", "path", "site", "notes", "on_value", "off_value"):
             if getattr(self, f) is not None:
                 out[f] = getattr(self, f)
         if self.keys:
@@ -123,7 +139,7 @@ def _entry(name: str, doc: Mapping[str, Any]) -> ProfileEntry:
         keys=tuple(doc.get("keys") or ()), value=doc.get("value"), file=doc.get("file"),
         section=doc.get("section"), key=doc.get("key"), path=doc.get("path"),
         glob=bool(doc.get("glob", False)), names=tuple(doc.get("names") or ()), site=doc.get("site"),
-        notes=doc.get("notes"),
+        notes=doc.get("notes"), on_value=doc.get("on_value"), off_value=doc.get("off_value"),
     )
 
 
@@ -134,6 +150,35 @@ def _deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, A
             out[k] = _deep_merge(out[k], v)
         else:
             out[k] = copy.deepcopy(v)
+    return out
+
+
+def legacy_isps_ports(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """Translate a former ``isps_ports`` override into the per-role entries (backward compatibility).
+
+    ``isps_ports`` was one INI entry whose ``key`` named the FRS HTTP port; the FRS HTTPS and WRS
+    HTTP keys were derived from its spelling (``FRS_HTTP_Port`` -> ``FRS_HTTPS_Port``,
+    ``WRS_HTTP_Port``). That derivation now happens here, once, and only for such an override;
+    per-role entries given in the same overrides win. New inventories override
+    ``isps_port_frs_http``, ``isps_port_frs_https`` and ``isps_port_wrs_http`` directly.
+    """
+    out = {k: v for k, v in overrides.items() if k != LEGACY_ISPS_PORTS}
+    over = overrides[LEGACY_ISPS_PORTS]
+    where = f"osce_profile_overrides.{LEGACY_ISPS_PORTS}"
+    fix = ("override isps_port_frs_http, isps_port_frs_https and isps_port_wrs_http instead "
+           "(one entry per role, see docs/profile.md)")
+    if not isinstance(over, Mapping):
+        raise OsceError(where, "must be a mapping of fields", over, fix)
+    key = over.get("key")
+    if over.get("kind") != "ini" or not isinstance(key, str) or not re.search("frs_http", key, re.IGNORECASE):
+        raise OsceError(where, "is only accepted as an INI entry whose key names the FRS HTTP port (e.g. FRS_HTTP_Port)",
+                        dict(over), fix)
+    keys = {"frs_http": key,
+            "frs_https": re.sub("(?i)frs_http", lambda m: m.group(0) + ("S" if m.group(0).isupper() else "s"), key),
+            "wrs_http": re.sub("(?i)frs(?=_http)", lambda m: "WRS" if m.group(0).isupper() else "wrs", key)}
+    for role, name in ISPS_PORT_ENTRIES.items():
+        if name not in out:
+            out[name] = {**over, "key": keys[role]}
     return out
 
 
@@ -151,6 +196,8 @@ def merge_overrides(doc: Mapping[str, Any], overrides: Mapping[str, Any] | None)
         raise OsceError("osce_profile_overrides", "must be a mapping of entry name to fields", overrides,
                         "write e.g. `osce_profile_overrides: {client_crcz_ptn: {path: '{app_path}Pattern\\CRCz.ptn'}}`")
     entries = merged.setdefault("entries", {})
+    if LEGACY_ISPS_PORTS in overrides and LEGACY_ISPS_PORTS not in entries:
+        overrides = legacy_isps_ports(overrides)
     problems: list[OsceError] = []
     for name, over in overrides.items():
         if name not in entries:

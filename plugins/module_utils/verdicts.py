@@ -64,6 +64,23 @@ def parse_pattern_version(value: Any) -> int | None:
     return major * 100000 + minor * 100 + patch
 
 
+def comparable_patterns(client: int | None, server: int | None) -> tuple[int | None, int | None]:
+    """Bring two parsed pattern versions to one scale.
+
+    A pattern file's extension (``icrc$oth.411``) or a short record gives only the pattern number
+    (``411``); a dotted or integer version (``11.411.00`` -> ``1141100``) also holds the major part.
+    When one side is a bare number (below 1000) both are compared on the pattern number
+    (``(version // 100) % 1000``); otherwise the full versions are compared.
+    """
+    if client is None or server is None or (client >= 1000 and server >= 1000):
+        return client, server
+
+    def number(value: int) -> int:
+        return value if value < 1000 else (value // 100) % 1000
+
+    return number(client), number(server)
+
+
 def scan_method_from_scan_type(value: Any) -> str | None:
     """``iCRC Scan\\ScanType``: non-zero = smart, 0 = conventional, missing = ``None``."""
     if value is None or value == "":
@@ -93,8 +110,8 @@ def client_verdict(client: Mapping[str, Any], server: Mapping[str, Any]) -> Verd
         method = str(method).lower()
     bf = _flag(client.get("bf_ptn"))
     crcz = _flag(client.get("crcz_ptn"))
-    c_ptn = parse_pattern_version(client.get("agent_pattern"))
-    s_ptn = parse_pattern_version(server.get("agent_pattern"))
+    c_ptn, s_ptn = comparable_patterns(parse_pattern_version(client.get("agent_pattern")),
+                                       parse_pattern_version(server.get("agent_pattern")))
     cp = _flag(server.get("cp_installed"))
     program_current = None if c_build is None or s_build is None else c_build >= s_build
     evidence = {"program_build": c_build, "server_client_build": s_build, "scan_method": method,

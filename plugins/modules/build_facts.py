@@ -150,7 +150,10 @@ ansible_facts:
           returned: success
           sample: {kind: apache, source: services}
         isps_ports:
-          description: Current iSPS ports by role (C(frs_http), C(frs_https), C(wrs_http)), or C(unknown).
+          description:
+            - Current iSPS ports by role (C(frs_http), C(frs_https), C(wrs_http)) from the profile entries
+              C(isps_port_frs_http), C(isps_port_frs_https), C(isps_port_wrs_http), or C(unknown) until all three are
+              calibrated.
           type: raw
           returned: success
         client_program:
@@ -170,7 +173,10 @@ ansible_facts:
           returned: success
           sample: 8080
         privilege:
-          description: C(state) (C(on), C(off) or C(unknown)) of the upgrade privilege with the C(confidence) of its location.
+          description:
+            - C(state) (C(on), C(off) or C(unknown)) of the upgrade privilege with the C(confidence) of its location;
+              once calibrated also the raw C(value), the C(location) and the C(on_value) / C(off_value) it was read with
+              (profile entry C(upgrade_privilege_root), default C(1) / C(0), unverified).
           type: dict
           returned: success
           sample: {state: unknown, confidence: unknown}

@@ -14,6 +14,12 @@ description:
     run with C(ansible.windows.win_command)), then reads the build again until it reaches the server's or
     O(timeout) passes.
   - Does nothing when the client is already current (no command run).
+  - An offline client (the connection fails) is reported UNREACHABLE - C(unreachable=true), not C(failed) - so
+    C(ignore_unreachable) applies and the client does not count against C(max_fail_percentage). While waiting for
+    the new build, reads that find the client unreachable are retried until O(timeout) (a program update can
+    briefly disconnect it).
+  - RV(reboot_required) rests on the documented fact that a client program update needs a restart to load the
+    new TDI driver - true when this task moved the program build; C(AutoPcc.exe) reports nothing about reboots.
   - Returns the bytes the client is expected to download for its architecture (catalog C(client_package_bytes)
     of the step that brought the server to its level, or C(osce_installers.<step>.client_package_bytes)).
   - "Round trips: 1 C(ansible.windows.win_reg_stat) of the client's C(Misc.) key (1 more on a 32-bit client);
@@ -109,6 +115,20 @@ waited:
   description: Seconds spent waiting for the new build.
   returned: success
   type: float
+reboot_required:
+  description:
+    - Whether the client needs a restart. True when this task moved the program build (predicted in check mode)
+      - a client program update needs a restart to load the new TDI driver (Trend Micro documentation); false when
+      the client was already current. Not read from the client (C(AutoPcc.exe) and C(ansible.windows.win_command)
+      report nothing about reboots).
+  returned: success
+  type: bool
+  sample: true
+reboot_required_source:
+  description: What RV(reboot_required) is based on.
+  returned: success
+  type: str
+  sample: "program build changed: a client program update needs a restart to load the new TDI driver (doc)"
 round_trips:
   description: Gateway round trips of this task, total and per module.
   returned: always

@@ -15,11 +15,16 @@ description:
   - "Round trips per client: 1 C(ansible.windows.win_reg_stat) of the client's C(Misc.) key (profile entry
     C(client_program_version); 1 more on a 32-bit client, where the C(Wow6432Node) candidate is absent) and 1
     C(ansible.windows.win_find) over the folders of the profile entries C(client_bf_ptn), C(client_crcz_ptn) and
-    C(client_agent_pattern_file) - 2 on a 64-bit client. O(read_scan_type) adds 1, each O(sps_endpoints) item 1."
+    C(client_agent_pattern_file), C(client_conventional_pattern_file) - 2 on a 64-bit client. O(read_scan_type) adds 1, each O(sps_endpoints) item 1."
   - The scan method is inferred from the pattern files (Smart Scan Agent Pattern C(icrc$oth.###) present means smart
-    scan, only the conventional C(lpt$vpn.###) means conventional) unless O(read_scan_type) reads C(iCRC Scan\ScanType).
-  - The Smart Scan Agent Pattern version is the extension of C(icrc$oth.###) (documented), else the registry
-    C(InternalPatternVer).
+    scan, only the conventional C(lpt$vpn.###) (profile entry C(client_conventional_pattern_file)) means
+    conventional) unless O(read_scan_type) reads C(iCRC Scan\ScanType) (profile entry C(client_scan_type)).
+  - The Smart Scan Agent Pattern version is the extension of C(icrc$oth.###) (documented), else the registry value
+    of the profile entry C(client_pattern_version) (C(Misc.\PatternVer), 3p; read with the program build, no extra
+    round trip). C(Misc.\InternalPatternVer) is not read (believed to be the same pattern as an integer). A bare
+    pattern number (C(411)) and a full version (C(11.411.00)) are compared on the pattern number.
+  - An unreachable client is reported UNREACHABLE (C(unreachable=true), not failed), so C(ignore_unreachable)
+    applies.
   - Read-only; runs the same in check mode. Target the clients (C(hosts) a client group).
 options:
   server_facts:

@@ -14,8 +14,9 @@ description:
     Reputation HTTP 5274; the IIS default web site 80 / 443 / 80.
   - When another process already holds a port, the collection's port rule picks the first free port above the
     FAQ default (never 4343 or 8080) and the result says so (RV(decisions)); an earlier move is kept.
-  - "What is changed: the port record (profile entry C(isps_ports), where calibrated: an INI section whose keys
-    follow the calibrated key, C(FRS_HTTP_Port), C(FRS_HTTPS_Port), C(WRS_HTTP_Port)); on Apache the C(Listen)
+  - "What is changed: the port record, where calibrated (one profile entry per role, C(isps_port_frs_http),
+    C(isps_port_frs_https), C(isps_port_wrs_http), each an INI key or a registry value; a former C(isps_ports)
+    override is still accepted and split into the three); on Apache the C(Listen)
     lines of the configuration (profile entry C(apache_conf)), removing the C(Listen) line of a port now held by
     another process; on the IIS virtual web site the site's bindings (profile entry C(iis_site)). On the IIS
     default web site the FAQ ports are the site's own and nothing is bound."
@@ -24,7 +25,7 @@ description:
   - Returns RV(endpoints) for M(osce.patching.pattern_verify) O(osce.patching.pattern_verify#module:sps_endpoints), which
     proves from each client that the ports answer.
   - "Round trips: 1 registry read (install path), 1 C(ansible.windows.win_service_info) when O(web_server=auto),
-    1 C(ansible.windows.win_listen_ports_facts), 1 read of C(ofcscan.ini) when the port record is calibrated,
+    1 C(ansible.windows.win_listen_ports_facts), 1 read of the port record when calibrated (per INI file or registry key of the C(isps_port_*) entries),
     1 read of the Apache configuration on Apache; when changing, 1 write per line or binding, 1 restart and 1
     C(ansible.windows.win_listen_ports_facts) to verify."
 options:

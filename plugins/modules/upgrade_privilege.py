@@ -21,8 +21,9 @@ description:
     C(upgrade_privilege_domain) and C(upgrade_privilege_client) ship as C(unknown); while they are, the module
     fails before any change and points to M(osce.patching.calibrate). A calibrated location is an INI key
     (edited with C(community.windows.win_lineinfile)) or a registry value (C(ansible.windows.win_regedit));
-    the key or value name may contain C({client}) or C({domain}), filled per target. C(1) is stored for on,
-    C(0) for off.
+    the key or value name may contain C({client}) or C({domain}), filled per target. The value stored for on and
+    off is the entry's C(on_value) / C(off_value) (default C(1) / C(0), unverified; an integer C(on_value) on a
+    registry entry writes a DWORD).
   - "Round trips: 1 registry read of the server's Information key (install path), 1 read of the marker key,
     1 read of the privilege file or key; when changing, 1 write per marker value and 1 per privilege value."
 options:

@@ -20,6 +20,12 @@
 ``Failed to <verb> on <host>: <cause>. Fix: <fix>`` plus the partial result; gateway errors and
 the core's :class:`OsceError` are converted into it in one place (:meth:`_failure`).
 
+Unreachable: when the host cannot be reached (the gateway's :class:`HostUnreachable`, from a module
+result with ``unreachable`` or a connection failure) the result carries ``unreachable: true`` and
+**no** ``failed``, exactly as Ansible reports a connection failure itself, so the play sees the host
+as UNREACHABLE: ``ignore_unreachable`` applies, ``rescue`` does not run, and the host does not count
+against ``max_fail_percentage``. This holds for every module (one place: :meth:`OsceAction.run`).
+
 Verbosity: ``-vv`` logs the plan, ``-vvv`` each gateway call (see ``_gateway``).
 
 FOR INTERNAL COLLECTION USE ONLY; the interface may change in any release.
@@ -238,11 +244,15 @@ class OsceAction(ActionBase):
             if failure.fix:
                 msg += f" Fix: {failure.fix}."
             result.update(failure.extra)
-            result.update({"failed": True, "changed": gateway.writes > 0, "msg": " ".join(msg.split())})
+            result.update({"changed": gateway.writes > 0, "msg": " ".join(msg.split())})
+            if failure.unreachable:
+                # UNREACHABLE, not FAILED: Ansible checks `failed` first, so it must not be set
+                result.pop("failed", None)
+                result["unreachable"] = True
+            else:
+                result["failed"] = True
             if failure.field:
                 result["osce_error_field"] = failure.field
-            if failure.unreachable:
-                result["unreachable"] = True
         result["round_trips"] = gateway.stats()
         result["invocation"] = self._invocation(ctx.args if ctx else dict(self._task.args))
         return result

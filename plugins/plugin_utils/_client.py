@@ -19,9 +19,8 @@ from ansible_collections.osce.patching.plugins.module_utils.errors import OsceEr
 from ansible_collections.osce.patching.plugins.module_utils.verdicts import parse_build
 from ansible_collections.osce.patching.plugins.plugin_utils._locations import Locator
 
-PATTERN_ENTRIES = ("client_bf_ptn", "client_crcz_ptn", "client_agent_pattern_file")
-#: Conventional virus pattern file name (doc: lpt$vpn.###); only used to infer the scan method.
-CONVENTIONAL_PATTERN = "lpt$vpn.*"
+#: File entries looked for in one win_find; the conventional pattern file only infers the scan method.
+PATTERN_ENTRIES = ("client_bf_ptn", "client_crcz_ptn", "client_agent_pattern_file", "client_conventional_pattern_file")
 
 
 def server_expectations(server_facts: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
@@ -41,7 +40,8 @@ class ClientReader:
         self.locator = Locator(ctx.profile, ctx.gateway)
 
     def program(self) -> dict[str, t.Any]:
-        """Program build and pattern values of the ``Misc.`` key; arch from the registry view found."""
+        """Program build and Smart Scan Agent Pattern (profile entries ``client_program_version``,
+        ``client_pattern_version``: the same ``Misc.`` key, one read); arch from the registry view found."""
         loc = self.locator
         key, values = loc.registry_key("client_program_version")
         if key is None:
@@ -50,7 +50,7 @@ class ClientReader:
                             "run this against an OSCE client, or calibrate the profile entry client_program_version")
         raw = loc.registry_value("client_program_version")
         return {"program_version": raw, "program_build": parse_build(str(raw).rsplit(".", maxsplit=1)[-1]) if raw else None,
-                "internal_pattern": loc.registry_value("client_internal_pattern_version"),
+                "agent_pattern": loc.registry_value("client_pattern_version"),
                 "arch": "x64" if "wow6432node" in key.lower() else "x86", "registry_key": key}
 
     def forget(self) -> None:
@@ -76,10 +76,6 @@ class ClientReader:
                 wanted.setdefault(name, []).append((folder.lower(), pattern.lower()))
                 if folder not in folders:
                     folders.append(folder)
-            folder = base.rstrip("\\")
-            wanted.setdefault("conventional", []).append((folder.lower(), CONVENTIONAL_PATTERN))
-            if folder not in folders:
-                folders.append(folder)
         patterns = sorted({p for pairs in wanted.values() for _f, p in pairs})
         files = self.ctx.gateway.find(folders, patterns)
         hits: dict[str, list[str]] = {name: [] for name in wanted}
@@ -94,17 +90,17 @@ class ClientReader:
         ext = [m.group(1) for p in agent_files if (m := re.search(r"\.(\d+)$", p))]
         if agent_files:
             method = "smart"
-        elif hits["conventional"]:
+        elif hits["client_conventional_pattern_file"]:
             method = "conventional"
         else:
             method = None
         return {"bf_ptn": bool(hits["client_bf_ptn"]), "crcz_ptn": bool(hits["client_crcz_ptn"]),
                 "agent_pattern_files": agent_files, "agent_pattern_from_file": max(ext, key=int) if ext else None,
-                "conventional_pattern_files": sorted(hits["conventional"]), "scan_method": method,
+                "conventional_pattern_files": sorted(hits["client_conventional_pattern_file"]), "scan_method": method,
                 "scan_method_source": "pattern files (inferred)", "folders": folders}
 
     def scan_type(self) -> str | None:
-        """Scan method from ``iCRC Scan\\ScanType`` (one extra round trip)."""
+        """Scan method from the profile entry ``client_scan_type`` (one extra round trip)."""
         from ansible_collections.osce.patching.plugins.module_utils.verdicts import scan_method_from_scan_type
 
         return scan_method_from_scan_type(self.locator.registry_value("client_scan_type"))

@@ -9,7 +9,10 @@ plain Python data (``dict`` / ``list`` / ``str``), never an Ansible runtime obje
 
 Failures come back as typed exceptions:
 
-* :class:`HostUnreachable` -- the connection failed (``unreachable`` in the module result);
+* :class:`HostUnreachable` -- the connection failed: ``unreachable`` in the module result, or the
+  connection plugin raised ``AnsibleConnectionFailure`` (WinRM refused, timed out, host down).
+  The action base turns it into an UNREACHABLE task result (``unreachable: true``, not ``failed``),
+  so ``ignore_unreachable`` works and the host does not count against ``max_fail_percentage``;
 * :class:`RemoteCallFailed` -- the module ran and failed; ``.result`` holds its raw result.
 
 Check mode: reads run in check mode too (every read module listed here supports it).  Writes are
@@ -29,6 +32,7 @@ import base64
 import collections
 import typing as t
 
+from ansible.errors import AnsibleConnectionFailure
 from ansible.utils.display import Display
 
 display = Display()
@@ -149,7 +153,7 @@ class Gateway:
         """Run one gateway module (short or full name) and return its result as a plain dict.
 
         Raises:
-            HostUnreachable: the connection failed.
+            HostUnreachable: the connection failed (module result ``unreachable`` or ``AnsibleConnectionFailure``).
             RemoteCallFailed: the module failed (unless ``allow_failure``).
             CheckModeWrite: a write module was requested in check mode.
         """
@@ -164,7 +168,11 @@ class Gateway:
         self.calls.append((fqcn, dict(args)))
         display.vvv(f"osce.patching gateway: {fqcn} (round trip {self.round_trips})", host=self.host)
         display.vvvv(f"osce.patching gateway: {fqcn} args {args!r}", host=self.host)
-        result = self._action._execute_module(module_name=fqcn, module_args=args, task_vars=self._task_vars)
+        try:
+            result = self._action._execute_module(module_name=fqcn, module_args=args, task_vars=self._task_vars)
+        except AnsibleConnectionFailure as exc:
+            raise HostUnreachable(self.host, fqcn, _first_line(getattr(exc, "message", None) or exc)
+                                  or "host unreachable", {"unreachable": True}) from None
         result = dict(result or {})
         result.pop("invocation", None)
         if result.get("unreachable"):

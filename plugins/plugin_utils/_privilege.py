@@ -4,6 +4,8 @@
 
 Targets are ``root``, ``domain:<name>`` and ``client:<name>``; each maps to the profile entry
 ``upgrade_privilege_<scope>`` whose INI key / registry value name may hold ``{domain}`` / ``{client}``.
+What is stored for on and off comes from the entry's ``on_value`` / ``off_value`` (default ``1`` /
+``0``, unverified); an integer ``on_value`` on a registry entry writes a DWORD.
 
 FOR INTERNAL COLLECTION USE ONLY; the interface may change in any release.
 """
@@ -17,7 +19,6 @@ from ansible_collections.osce.patching.plugins.module_utils.ini import parse_ini
 from ansible_collections.osce.patching.plugins.plugin_utils._locations import Locator
 from ansible_collections.osce.patching.plugins.plugin_utils._server import PRIVILEGE_ENTRIES
 
-ON, OFF = "1", "0"
 ABSENT = "__absent__"
 
 
@@ -55,7 +56,28 @@ class PrivilegeStore:
     def location(self, target: str) -> dict[str, str]:
         entry, key = self._where(target)
         where = f"{entry.file} [{entry.section}] {key}" if entry.kind == "ini" else f"{entry.keys[0]}\\{key}"
-        return {"location": where, "confidence": entry.confidence}
+        on_value, off_value = entry.switch_values
+        return {"location": where, "confidence": entry.confidence, "on_value": on_value, "off_value": off_value}
+
+    def switch(self, target: str) -> tuple[str, str]:
+        """(on, off) stored values for the target's scope (profile ``on_value`` / ``off_value``)."""
+        return self.loc.profile.entry(PRIVILEGE_ENTRIES[split_target(target)[0]]).switch_values
+
+    def wanted(self, target: str, state: str) -> str:
+        """The stored value for ``state`` (``on`` / ``off``) at ``target``."""
+        on_value, off_value = self.switch(target)
+        return on_value if state == "on" else off_value
+
+    def show(self, target: str, value: str | None) -> str:
+        """``on`` / ``off`` / ``absent``, or ``raw:<value>`` for anything else."""
+        if value is None:
+            return "absent"
+        on_value, off_value = self.switch(target)
+        if value.lower() == on_value.lower():
+            return "on"
+        if value.lower() == off_value.lower():
+            return "off"
+        return f"raw:{value}"
 
     # -- reads ----------------------------------------------------------------------------------
     def read(self, target: str) -> str | None:
@@ -96,6 +118,8 @@ class PrivilegeStore:
             path = entry.keys[0]
             if value is None:
                 gw.reg_delete(path, key)
+            elif isinstance(entry.on_value, int) and value.lstrip("-").isdigit():
+                gw.reg_set(path, key, int(value), type="dword")
             else:
                 gw.reg_set(path, key, value)
             return

@@ -15,24 +15,23 @@ import typing as t
 from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
 from ansible_collections.osce.patching.plugins.module_utils.ini import parse_hotfix_history
 from ansible_collections.osce.patching.plugins.module_utils.levels import parse_int
+from ansible_collections.osce.patching.plugins.module_utils.profile import DEFAULT_OFF_VALUE, DEFAULT_ON_VALUE, ISPS_PORT_ENTRIES
 from ansible_collections.osce.patching.plugins.module_utils.verdicts import parse_build
 from ansible_collections.osce.patching.plugins.plugin_utils._locations import UNKNOWN, Locator
-
-_ON = {"1", "true", "on", "yes", "enabled"}
-_OFF = {"0", "false", "off", "no", "disabled"}
 
 PRIVILEGE_ENTRIES = {"root": "upgrade_privilege_root", "domain": "upgrade_privilege_domain",
                      "client": "upgrade_privilege_client"}
 
 
-def privilege_state(value: t.Any) -> str:
-    """``on`` / ``off`` from a raw stored value; ``unknown`` when it cannot be read that way."""
+def privilege_state(value: t.Any, on_value: str = DEFAULT_ON_VALUE, off_value: str = DEFAULT_OFF_VALUE) -> str:
+    """``on`` / ``off`` from a raw stored value and the entry's ``on_value`` / ``off_value``
+    (case-insensitive text comparison); ``unknown`` when it is neither."""
     if value is None:
         return UNKNOWN
     text = str(value).strip().lower()
-    if text in _ON:
+    if text == str(on_value).strip().lower():
         return "on"
-    if text in _OFF:
+    if text == str(off_value).strip().lower():
         return "off"
     return UNKNOWN
 
@@ -92,25 +91,54 @@ class ServerReader:
             return {"state": UNKNOWN, "value": None, "confidence": UNKNOWN, "location": UNKNOWN}
         value = loc.ini_value(name)
         entry = loc.entry(name)
-        return {"state": privilege_state(value), "value": value, "confidence": entry.confidence,
-                "location": entry.location()}
+        on_value, off_value = entry.switch_values
+        return {"state": privilege_state(value, on_value, off_value), "value": value, "confidence": entry.confidence,
+                "location": entry.location(), "on_value": on_value, "off_value": off_value}
 
     def isps_record(self) -> t.Any:
-        """iSPS ports per role from the calibrated record (an INI section), or ``unknown``."""
+        """iSPS port per role from the calibrated record (one profile entry per role), or ``unknown``.
+
+        The record is known only when all three entries (``isps_port_frs_http``, ``isps_port_frs_https``,
+        ``isps_port_wrs_http``) are calibrated; a role whose value is missing or not a number reads ``None``.
+        Entries in the same INI file cost one round trip together.
+        """
         loc = self.locator
-        if not loc.known("isps_ports"):
-            loc.used["isps_ports"] = UNKNOWN
+        if not all(loc.known(name) for name in ISPS_PORT_ENTRIES.values()):
+            for name in ISPS_PORT_ENTRIES.values():
+                loc.used[name] = UNKNOWN if not loc.known(name) else loc.confidence(name)
             return UNKNOWN
-        entry = loc.entry("isps_ports")
-        if entry.kind != "ini":
-            return {"record": loc.ini_value("isps_ports")}
-        doc = loc.ini("isps_ports")
-        keys = role_keys(entry.key or "")
         out: dict[str, t.Any] = {}
-        for role, key in keys.items():
-            value = None if doc is None else doc.get(entry.section or "", key)
+        for role, name in ISPS_PORT_ENTRIES.items():
+            kind = loc.profile.entry(name).kind
+            if kind not in ("ini", "registry"):
+                raise OsceError(f"profile.{name}.kind", "must be ini or registry for an iSPS port", kind,
+                                "calibrate the entry as an INI key or a registry value")
+            value = loc.ini_value(name)
             out[role] = int(value) if value is not None and str(value).strip().isdigit() else None
         return out
+
+    def forget_isps_record(self) -> None:
+        """Drop cached reads of the port record (to re-read after a write)."""
+        loc = self.locator
+        for name in ISPS_PORT_ENTRIES.values():
+            kind = loc.profile.entry(name).kind
+            if kind == "ini":
+                loc.forget_file(name)
+            elif kind == "registry":
+                loc.forget_key(name)
+
+    def write_isps_port(self, role: str, port: int) -> None:
+        """Store one role's port where its (calibrated) entry says: an INI line or a registry DWORD."""
+        loc = self.locator
+        name = ISPS_PORT_ENTRIES[role]
+        entry = loc.entry(name)
+        gw = self.ctx.gateway
+        if entry.kind == "registry":
+            found, _values = loc.registry_key(name)
+            gw.reg_set(found or entry.keys[0], entry.value or "", int(port), type="dword")
+            return
+        key, section = entry.key or "", re.escape(entry.section or "")
+        gw.lineinfile(entry.file, rf"^\s*{re.escape(key)}\s*=", f"{key}={port}", insertafter=rf"^\s*\[{section}\]\s*$")
 
     # -- optional round trips ------------------------------------------------------------------
     def patch_history(self) -> list[dict[str, t.Any]]:
@@ -151,16 +179,6 @@ class ServerReader:
         raw = version.get("file_version") or version.get("product_version")
         return {"build": parse_build(raw) if raw else None, "file_version": raw, "source": "file_version",
                 "path": path}
-
-
-def role_keys(key: str) -> dict[str, str]:
-    """INI key per iSPS role, following the calibrated key of frs_http (FRS_HTTP_Port -> FRS_HTTPS_Port ...)."""
-    if not re.search("frs_http", key, re.IGNORECASE):
-        raise OsceError("profile.isps_ports.key", "must name the File Reputation HTTP key (containing FRS_HTTP)", key,
-                        "calibrate the entry with the FRS HTTP port key; the other roles follow its spelling")
-    return {"frs_http": key,
-            "frs_https": re.sub("(?i)frs_http", lambda m: m.group(0) + ("S" if m.group(0).isupper() else "s"), key),
-            "wrs_http": re.sub("(?i)frs(?=_http)", lambda m: "WRS" if m.group(0).isupper() else "wrs", key)}
 
 
 def parse_listen_ports(conf_text: str | None) -> list[int]:

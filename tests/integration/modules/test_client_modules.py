@@ -57,6 +57,8 @@ def test_client_flow(make_fleet):
     online = [n for n in names if not run.results[n].get("unreachable")]
     offline = [n for n in names if run.results[n].get("unreachable")]
     assert len(offline) == 1 and len(online) == 2, run.stdout
+    # UNREACHABLE, not FAILED: ansible-core checks `failed` first, so an offline client must not carry it
+    assert not any(run.results[n].get("failed") for n in offline), run.results
     upgraded = 0
     for host in online:
         r = run.results[host]["msg"]
@@ -65,9 +67,10 @@ def test_client_flow(make_fleet):
         if r["before"]["evidence"]["program_current"] is False:
             upgraded += 1
             assert r["upgrade"]["changed"] and r["upgrade"]["build"] == r["upgrade"]["expected_build"]
-            assert r["upgrade"]["bytes_expected"] > 0
+            assert r["upgrade"]["bytes_expected"] > 0 and r["upgrade"]["reboot_required"] is True
         else:
             assert not r["upgrade"]["changed"] and r["upgrade"]["bytes_expected"] == 0
+            assert r["upgrade"]["reboot_required"] is False
         assert r["after"]["verdict"] in ("up_to_date", "conventional_scan"), r["after"]
         assert all(e["reachable"] for e in r["after"]["reachability"])
     assert upgraded >= 1

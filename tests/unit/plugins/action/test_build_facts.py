@@ -73,7 +73,7 @@ def test_unreachable_host():
     fake = FakeWindows()
     fake.unreachable = True
     res, _action = run(fake)
-    assert res["failed"] and res["unreachable"]
+    assert res["unreachable"] is True and "failed" not in res
     assert "host osce01 is unreachable" in res["msg"]
 
 
@@ -97,3 +97,33 @@ def test_check_mode_reads_the_same(check_mode):
     osce_server(fake)
     res, _action = run(fake, check_mode=check_mode)
     assert res["ansible_facts"]["osce_server"]["level"] == "sp3_patch2"
+
+
+def test_privilege_state_reads_with_the_entry_on_off_values():
+    fake = FakeWindows()
+    osce_server(fake, build=5600)
+    ini = LOCAL + "ofcscan.ini"
+    fake.put(ini, fake.text(ini).replace("NoProgramUpgrade=0", "NoProgramUpgrade=yes"))
+    res, _action = run(fake, task_vars={"osce_profile_overrides": LAB_PROFILE})
+    assert res["ansible_facts"]["osce_server"]["privilege"]["state"] == "unknown"  # "yes" is neither 1 nor 0
+    over = {**LAB_PROFILE, "upgrade_privilege_root": {**LAB_PROFILE["upgrade_privilege_root"], "on_value": "YES",
+                                                      "off_value": "no"}}
+    res, _action = run(fake, task_vars={"osce_profile_overrides": over})
+    priv = res["ansible_facts"]["osce_server"]["privilege"]
+    assert priv["state"] == "on" and priv["on_value"] == "YES" and priv["value"] == "yes"
+
+
+def test_isps_record_per_role_and_legacy_override():
+    fake = FakeWindows()
+    osce_server(fake, build=5712)
+    ini = LOCAL + "ofcscan.ini"
+    fake.put(ini, fake.text(ini) + "[INI_SMART_PROTECTION]\r\nFRS_HTTP_Port=8082\r\nFRS_HTTPS_Port=4345\r\n"
+             "WRS_HTTP_Port=5274\r\n")
+    legacy = {"isps_ports": {"kind": "ini", "file": "{local_path}ofcscan.ini", "section": "INI_SMART_PROTECTION",
+                             "key": "FRS_HTTP_Port"}}
+    res, action = run(fake, task_vars={"osce_profile_overrides": legacy})
+    assert not res.get("failed"), res.get("msg")
+    assert res["ansible_facts"]["osce_server"]["isps_ports"] == {"frs_http": 8082, "frs_https": 4345, "wrs_http": 5274}
+    assert action.gateway.round_trips == 3  # the three entries share the ofcscan.ini read
+    res, _action = run(fake)
+    assert res["ansible_facts"]["osce_server"]["isps_ports"] == "unknown"

@@ -60,3 +60,68 @@ def test_share_unreachable_mentions_double_hop():
 def test_server_facts_without_build():
     res, _action = run(client(), {"server_facts": {"client_program": {"build": None}}})
     assert res["failed"] and "server_facts.client_program.build" in res["msg"]
+
+
+def test_reboot_required_after_an_upgrade_only():
+    fake = client()
+    res, _action = run(fake)
+    assert res["reboot_required"] is True and "TDI driver" in res["reboot_required_source"]
+    res, _action = run(fake)
+    assert res["changed"] is False and res["reboot_required"] is False
+
+
+def test_reboot_required_predicted_in_check_mode():
+    res, _action = run(client(), check_mode=True)
+    assert res["reboot_required"] is True
+
+
+def test_offline_client_is_unreachable_not_failed():
+    fake = client()
+    fake.unreachable = True
+    res, _action = run(fake)
+    assert res["unreachable"] is True and "failed" not in res and res["changed"] is False
+    assert "pc1 is unreachable" in res["msg"]
+
+
+def test_client_dropping_off_during_the_upgrade_is_polled_again():
+    fake = client()
+    real = fake.execute
+    drops = {"left": 2}
+
+    def flaky(module_name=None, module_args=None, **kw):
+        # after AutoPcc ran, the first two reads find the client disconnected (firewall driver reload)
+        if fake.count("win_command") and module_name.endswith("win_reg_stat") and drops["left"]:
+            drops["left"] -= 1
+            fake.calls.append((module_name, dict(module_args or {})))
+            return {"unreachable": True, "msg": "winrm: connection reset"}
+        return real(module_name=module_name, module_args=module_args, **kw)
+
+    action, tv = make_action(ActionModule, {"server": "osce-srv", "server_facts": SERVER, "poll_interval": 1,
+                                            "timeout": 30}, fake, host="pc1")
+    action._execute_module = flaky
+    action.sleep = lambda s: None
+    ticks = iter(range(0, 1000))
+    action.clock = lambda: next(ticks)
+    res = action.run(task_vars=tv)
+    assert not res.get("failed") and not res.get("unreachable"), res.get("msg")
+    assert res["build"] == 5712 and res["reboot_required"] is True and drops["left"] == 0
+
+
+def test_client_gone_for_good_after_autopcc_is_unreachable_and_changed():
+    fake = client()
+    real = fake.execute
+
+    def gone(module_name=None, module_args=None, **kw):
+        if fake.count("win_command"):
+            fake.calls.append((module_name, dict(module_args or {})))
+            return {"unreachable": True, "msg": "winrm: host down"}
+        return real(module_name=module_name, module_args=module_args, **kw)
+
+    action, tv = make_action(ActionModule, {"server": "osce-srv", "server_facts": SERVER, "poll_interval": 1,
+                                            "timeout": 3}, fake, host="pc1")
+    action._execute_module = gone
+    action.sleep = lambda s: None
+    ticks = iter(range(0, 1000))
+    action.clock = lambda: next(ticks)
+    res = action.run(task_vars=tv)
+    assert res["unreachable"] is True and "failed" not in res and res["changed"] is True

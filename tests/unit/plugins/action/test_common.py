@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import importlib
 
+from unittest.mock import MagicMock
+
 import pytest
 from fake_windows import FakeWindows, make_action
 
@@ -45,8 +47,47 @@ def test_unreachable_host_is_reported_as_such(name):
     fake.unreachable = True
     action, tv = make_action(action_class(name), MINIMAL[name], fake)
     res = action.run(task_vars=tv)
-    assert res["failed"] and res.get("unreachable") is True, res
+    # UNREACHABLE, not FAILED: Ansible tests `failed` before `unreachable`, so `failed` must be absent
+    assert res.get("unreachable") is True and "failed" not in res, res
     assert "unreachable" in res["msg"] and "\n" not in res["msg"]
+    assert res["changed"] is False and "round_trips" in res
+
+
+class _ConnectionDown:
+    """An ``_execute_module`` whose connection plugin raises, as WinRM does when the host is down."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, **_kw):
+        from ansible.errors import AnsibleConnectionFailure
+
+        self.calls += 1
+        raise AnsibleConnectionFailure("winrm connection error: HTTPSConnectionPool(host='pc9', port=5986): timed out")
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MINIMAL if n != "upgrade_privilege"))
+def test_connection_failure_is_unreachable_not_failed(name):
+    action, tv = make_action(action_class(name), MINIMAL[name], FakeWindows())
+    action._execute_module = down = _ConnectionDown()
+    res = action.run(task_vars=tv)
+    assert down.calls == 1
+    assert res.get("unreachable") is True and "failed" not in res, res
+    assert "timed out" in res["msg"] and "\n" not in res["msg"]
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MINIMAL if n != "upgrade_privilege"))
+def test_task_executor_counts_it_unreachable(name):
+    """What ansible-core's strategy sees: TaskResult.is_unreachable() and not is_failed()."""
+    from ansible.executor.task_result import TaskResult
+
+    fake = FakeWindows()
+    fake.unreachable = True
+    action, tv = make_action(action_class(name), MINIMAL[name], fake)
+    res = action.run(task_vars=tv)
+    res.setdefault("failed", False)  # as TaskExecutor does for a result without `failed` (and without rc)
+    tr = TaskResult(host=MagicMock(), task=MagicMock(), return_data=res, task_fields={})
+    assert tr.is_unreachable() and not tr.is_failed()
 
 
 @pytest.mark.parametrize("name", sorted(MINIMAL))

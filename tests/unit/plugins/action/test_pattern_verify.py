@@ -75,3 +75,26 @@ def test_server_facts_required():
     action, tv = make_action(ActionModule, {}, FakeWindows(), host="pc1")
     res = action.run(task_vars=tv)
     assert res["failed"] and "server_facts" in res["msg"]
+
+
+def test_agent_pattern_from_patternver_when_no_pattern_file():
+    """Misc.\\PatternVer (profile entry client_pattern_version) is the registry fallback, compared on the
+    pattern number with the server's record."""
+    fake = client(files=("CRCz.ptn",))
+    fake.set_reg(CLIENT_KEY + "\\Misc.", "PatternVer", "11.409.00")
+    fake.set_reg(CLIENT_KEY + "\\Misc.", "InternalPatternVer", 1141100, "REG_DWORD")  # not read
+    res, action = run(fake, {"fail_on": [], "read_scan_type": True})
+    assert res["verdict"] == "agent_pattern_behind", res["reason"]
+    assert res["evidence"]["agent_pattern"] == 409 and res["evidence"]["server_agent_pattern"] == 411
+    assert "client_pattern_version" in res["evidence"]["agent_pattern_source"]
+    assert action.gateway.round_trips == 3  # PatternVer comes with the program build's read
+
+
+def test_conventional_pattern_file_follows_the_profile():
+    fake = client(build=5712, files=())
+    fake.put(APP + "Pattern\\lpt$vpn.235", "x")
+    res, _action = run(fake, {"fail_on": []})
+    assert res["verdict"] == "unknown"  # nothing where the shipped entry looks
+    res, _action = run(fake, {"fail_on": [], "profile_overrides": {
+        "client_conventional_pattern_file": {"path": "{app_path}Pattern\\lpt$vpn.*"}}})
+    assert res["verdict"] == "conventional_scan" and res["evidence"]["scan_method"] == "conventional"

@@ -2,14 +2,19 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from fake_windows import LOCAL, FakeWindows, make_action, osce_server
 
 from ansible_collections.osce.patching.plugins.action.sps_ports import ActionModule
-from ansible_collections.osce.patching.plugins.plugin_utils._server import role_keys
 
 CONF = LOCAL + "..\\Apache2\\conf\\httpd.conf"
-RECORD = {"isps_ports": {"kind": "ini", "file": "{local_path}ofcscan.ini", "section": "INI_SMART_PROTECTION",
-                         "key": "FRS_HTTP_Port"}}
+RECORD = {f"isps_port_{role}": {"kind": "ini", "file": "{local_path}ofcscan.ini", "section": "INI_SMART_PROTECTION",
+                                "key": key}
+          for role, key in (("frs_http", "FRS_HTTP_Port"), ("frs_https", "FRS_HTTPS_Port"), ("wrs_http", "WRS_HTTP_Port"))}
+#: the former single entry (the lab inventory's override): still accepted, split into the three roles
+LEGACY_RECORD = {"isps_ports": {"kind": "ini", "confidence": "calibrated", "file": "{local_path}ofcscan.ini",
+                                "section": "INI_SMART_PROTECTION", "key": "FRS_HTTP_Port", "source": "lab",
+                                "description": "lab: keys FRS_HTTP_Port, FRS_HTTPS_Port, WRS_HTTP_Port"}}
 
 
 def apache(conflict=None):
@@ -58,16 +63,17 @@ def test_conflict_moves_port_and_says_so():
     assert run(fake)[0]["changed"] is False
 
 
-def test_conflict_with_calibrated_record_removes_stale_listen():
+@pytest.mark.parametrize("record", [RECORD, LEGACY_RECORD], ids=["per_role", "legacy_isps_ports"])
+def test_conflict_with_calibrated_record_removes_stale_listen(record):
     fake = apache(conflict=8082)
     fake.put(LOCAL + "ofcscan.ini", fake.text(LOCAL + "ofcscan.ini") +
              "[INI_SMART_PROTECTION]\r\nFRS_HTTP_Port=8082\r\nFRS_HTTPS_Port=4345\r\nWRS_HTTP_Port=5274\r\n")
     fake.put(CONF, fake.text(CONF) + "Listen 8082\r\nListen 4345\r\nListen 5274\r\n")
-    res, _action = run(fake, task_vars={"osce_profile_overrides": RECORD})
+    res, _action = run(fake, task_vars={"osce_profile_overrides": record})
     assert not res.get("failed"), res.get("msg")
     assert "FRS_HTTP_Port=8083" in fake.text(LOCAL + "ofcscan.ini")
     assert "Listen 8082" not in fake.text(CONF) and "Listen 8083" in fake.text(CONF)
-    assert run(fake, task_vars={"osce_profile_overrides": RECORD})[0]["changed"] is False
+    assert run(fake, task_vars={"osce_profile_overrides": record})[0]["changed"] is False
 
 
 def test_check_mode_changes_nothing():
@@ -110,6 +116,28 @@ def test_restart_failure_is_one_line():
     assert res["failed"] and res["changed"] and "Apache2 did not restart" in res["msg"] and "\n" not in res["msg"]
 
 
-def test_role_keys():
-    assert role_keys("FRS_HTTP_Port") == {"frs_http": "FRS_HTTP_Port", "frs_https": "FRS_HTTPS_Port",
-                                          "wrs_http": "WRS_HTTP_Port"}
+def test_record_roles_may_live_apart():
+    """One entry per role: keys need not follow one spelling, nor share a file or the registry."""
+    fake = apache()
+    fake.put(LOCAL + "ofcscan.ini", fake.text(LOCAL + "ofcscan.ini") + "[SPS]\r\nFileRepPort=8082\r\nFileRepSSL=4345\r\n")
+    fake.set_reg("HKLM:\\SOFTWARE\\X\\LWCS", "HttpPort", 5274, "REG_DWORD")
+    fake.put(CONF, fake.text(CONF) + "Listen 8082\r\nListen 4345\r\nListen 5274\r\n")
+    fake.listeners.append({"port": 5274, "name": "java.exe", "pid": 77})
+    record = {"isps_port_frs_http": {"kind": "ini", "file": "{local_path}ofcscan.ini", "section": "SPS", "key": "FileRepPort"},
+              "isps_port_frs_https": {"kind": "ini", "file": "{local_path}ofcscan.ini", "section": "SPS", "key": "FileRepSSL"},
+              "isps_port_wrs_http": {"kind": "registry", "keys": ["HKLM:\\SOFTWARE\\X\\LWCS"], "value": "HttpPort"}}
+    res, action = run(fake, task_vars={"osce_profile_overrides": record})
+    assert not res.get("failed"), res.get("msg")
+    assert res["ports"]["wrs_http"] == 5275 and fake.get_reg("HKLM:\\SOFTWARE\\X\\LWCS", "HttpPort") == 5275
+    assert "FileRepPort=8082" in fake.text(LOCAL + "ofcscan.ini")
+    assert action.gateway.per_module["community.windows.win_lineinfile"] >= 1
+
+
+def test_partial_record_is_unknown():
+    fake = apache()
+    action, tv = make_action(ActionModule, {}, fake, task_vars={"osce_profile_overrides": {
+        "isps_port_frs_http": RECORD["isps_port_frs_http"]}})
+    res = action.run(task_vars=tv)
+    assert not res.get("failed"), res.get("msg")
+    assert "INI_SMART_PROTECTION" not in fake.text(LOCAL + "ofcscan.ini")
+    assert res["ports"] == {"frs_http": 8082, "frs_https": 4345, "wrs_http": 5274}

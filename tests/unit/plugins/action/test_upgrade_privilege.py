@@ -80,3 +80,31 @@ def test_targets_required_for_domain_scope():
 def test_bad_state():
     res, _action = run(server(), {"state": "maybe"})
     assert res["failed"] and "state" in res["msg"]
+
+
+def test_on_off_values_come_from_the_profile():
+    """A server storing text (Enabled / Disabled) for the privilege: calibrated through on_value / off_value."""
+    fake = server()
+    fake.put(INI, fake.text(INI).replace("NoProgramUpgrade=0", "NoProgramUpgrade=Disabled"))
+    profile = {**LAB_PROFILE, "upgrade_privilege_root": {**LAB_PROFILE["upgrade_privilege_root"],
+                                                         "on_value": "Enabled", "off_value": "Disabled"}}
+    res, _action = run(fake, {"state": "on"}, task_vars={"osce_profile_overrides": profile})
+    assert not res.get("failed"), res.get("msg")
+    assert res["diff"]["before"]["privilege"] == {"root": "off"} and res["privilege"] == {"root": "on"}
+    assert "NoProgramUpgrade=Enabled" in fake.text(INI) and res["marker"] == {"root": "Disabled"}
+    assert res["location"]["on_value"] == "Enabled" and res["location"]["off_value"] == "Disabled"
+    res, _action = run(fake, {"state": "restored"}, task_vars={"osce_profile_overrides": profile})
+    assert "NoProgramUpgrade=Disabled" in fake.text(INI) and res["privilege"] == {"root": "off"}
+
+
+def test_integer_on_value_writes_a_dword():
+    fake = server()
+    key = "HKLM:\\SOFTWARE\\Wow6432Node\\TrendMicro\\OfficeScan\\service\\Privileges"
+    fake.set_reg(key, "NoUpgrade", 0, "REG_DWORD")
+    profile = {"upgrade_privilege_root": {"kind": "registry", "keys": [key], "value": "NoUpgrade", "on_value": 1,
+                                          "off_value": 0}}
+    res, _action = run(fake, {"state": "on"}, task_vars={"osce_profile_overrides": profile})
+    assert not res.get("failed"), res.get("msg")
+    assert fake.get_reg(key, "NoUpgrade") == 1
+    sets = [a for m, a in fake.calls if m.endswith("win_regedit") and a.get("path") == key]
+    assert sets == [{"path": key, "name": "NoUpgrade", "data": 1, "type": "dword"}]

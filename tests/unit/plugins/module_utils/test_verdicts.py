@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from ansible_collections.osce.patching.plugins.module_utils.verdicts import (
-    VERDICTS, client_verdict, parse_build, parse_pattern_version, scan_method_from_scan_type,
+    VERDICTS, client_verdict, comparable_patterns, parse_build, parse_pattern_version, scan_method_from_scan_type,
 )
 
 SERVER = {"client_build": "10.6.0.5712", "agent_pattern": "11.345.00", "cp_installed": True}
@@ -70,3 +70,21 @@ def test_evidence_is_parsed():
     res = client_verdict(GOOD, SERVER)
     assert res.evidence["program_build"] == 5712 and res.evidence["server_agent_pattern"] == 1134500
     assert res.as_dict()["verdict"] == "up_to_date"
+
+
+@pytest.mark.parametrize("client,server,expected", [
+    ("411", "11.411.00", (411, 411)),        # file extension vs dotted record
+    ("11.409.00", "411", (409, 411)),        # registry PatternVer vs a bare record (the lab's PtnVersion)
+    (1141100, "11.411.00", (1141100, 1141100)),
+    ("11.411.00", "12.001.00", (1141100, 1200100)),
+    (None, "411", (None, 411)),
+])
+def test_comparable_patterns(client, server, expected):
+    assert comparable_patterns(parse_pattern_version(client), parse_pattern_version(server)) == expected
+
+
+def test_agent_pattern_from_file_matches_a_dotted_server_record():
+    result = client_verdict({**GOOD, "agent_pattern": "345"}, SERVER)
+    assert result.verdict == "up_to_date", result.reason
+    result = client_verdict({**GOOD, "agent_pattern": "343"}, SERVER)
+    assert result.verdict == "agent_pattern_behind", result.reason

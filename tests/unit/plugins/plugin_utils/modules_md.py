@@ -18,7 +18,7 @@ MODS = ["build_facts", "upgrade_privilege", "patch_chain", "sps_ports", "client_
 ENTRIES = {
     "build_facts": ["server_version", "server_sp_build", "server_local_path", "server_ofcscan_ini",
                     "server_conventional_pattern_version", "server_agent_pattern_version", "server_trusted_port",
-                    "upgrade_privilege_root", "isps_ports",
+                    "upgrade_privilege_root", "isps_port_frs_http", "isps_port_frs_https", "isps_port_wrs_http",
                     ("server_hotfix_history", "gather_subset patch_history"),
                     ("server_web_services", "gather_subset web_server"), ("iis_site", "gather_subset web_server"),
                     ("server_client_program", "gather_subset client_program")],
@@ -27,10 +27,12 @@ ENTRIES = {
     "patch_chain": ["server_version", "server_sp_build", "server_local_path", "server_hotfix_history",
                     ("server_patch_log", "installer log when osce_installers gives none")],
     "sps_ports": ["server_version", "server_local_path", ("server_web_services", "web_server auto; first name restarted"),
-                  ("iis_site", "IIS"), "isps_ports", ("apache_conf", "Apache")],
-    "client_upgrade": ["client_program_version", "client_internal_pattern_version", "client_autopcc"],
-    "pattern_verify": ["client_program_version", "client_internal_pattern_version", "client_default_folder_x64",
+                  ("iis_site", "IIS"), "isps_port_frs_http", "isps_port_frs_https", "isps_port_wrs_http",
+                  ("apache_conf", "Apache")],
+    "client_upgrade": ["client_program_version", "client_pattern_version", "client_autopcc"],
+    "pattern_verify": ["client_program_version", "client_pattern_version", "client_default_folder_x64",
                        "client_default_folder_x86", "client_bf_ptn", "client_crcz_ptn", "client_agent_pattern_file",
+                       "client_conventional_pattern_file",
                        ("client_scan_type", "read_scan_type")],
     "calibrate": [("(every server-side ini entry, .ini file entry and registry entry)", "snapshot")],
 }
@@ -64,7 +66,9 @@ snapshots.
   check mode. A module that comes back `skipped` is read as "would change".
 - **Errors** are one line: `Failed to <verb> on <host>: <field>: <problem> (got <value>). Fix: <fix>.`
   Input errors (options, profile, catalog, installers, unknown build) are raised before any change;
-  a failure after a change reports `changed: true`. An unreachable host sets `unreachable: true`.
+  a failure after a change reports `changed: true`. An unreachable host (module result `unreachable` or a
+  connection failure) sets `unreachable: true` and not `failed`, so Ansible counts it UNREACHABLE:
+  `ignore_unreachable` applies, `rescue` does not run, `max_fail_percentage` does not count it.
 - **Secrets** never appear in results: options documented `no_log` are masked in `invocation`;
   credentials belong to the connection (inventory / vault), which the modules never return.
 - **Shared options** (doc fragment `osce.patching.common`): `profile_overrides`, `installers`,
@@ -93,10 +97,14 @@ TAIL = """
   `upgrade_privilege` fails (pointing to `calibrate`), `build_facts` reports `unknown`, and
   `sps_ports` derives the current ports from the web server configuration (Apache `Listen` lines,
   IIS listeners) and refuses to guess between the IIS virtual and default web site.
-- A calibrated privilege stores `1` for on and `0` for off; the iSPS record's other role keys follow
-  the calibrated `FRS_HTTP...` key's spelling (`FRS_HTTPS...`, `WRS_HTTP...`).
-- `pattern_verify` infers the scan method from the pattern files unless `read_scan_type` is set, and
-  recognises the conventional pattern file `lpt$vpn.###` (documented name) without a profile entry.
+- A calibrated privilege stores the entry's `on_value` / `off_value` (default `1` / `0`, unverified).
+  The iSPS record is one entry per role (`isps_port_frs_http`, `isps_port_frs_https`,
+  `isps_port_wrs_http`); a former `isps_ports` override (INI key `FRS_HTTP...`) is still accepted and
+  split into the three (`FRS_HTTPS...`, `WRS_HTTP...` following its spelling).
+- `pattern_verify` infers the scan method from the pattern files (profile entries
+  `client_agent_pattern_file`, `client_conventional_pattern_file`) unless `read_scan_type` is set.
+- `client_upgrade`'s `reboot_required` is true when the program build moved (a client program update
+  needs a restart to load the new TDI driver, doc); nothing on the client is read for it.
 - Reachability from clients is proven by `pattern_verify` on each client (`sps_endpoints`), not by
   `sps_ports` delegating to them.
 """
