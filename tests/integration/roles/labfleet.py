@@ -108,7 +108,7 @@ class Fleet:
         ver = str(self._value(s, CLIENT_KEY + "\\Misc.", "ProgramVer") or "0.0")
         scan = int(self._value(s, CLIENT_KEY + "\\iCRC Scan", "ScanType") or 0)
         files = [n.lower() for n in s.get("files", {})]
-        return {"build": int(ver.split(".")[-1]), "smart": scan != 0, "online": s.get("reachable", True),
+        return {"build": int(ver.rsplit(".", maxsplit=1)[-1]), "smart": scan != 0, "online": s.get("reachable", True),
                 "crcz": any(n.endswith("\\crcz.ptn") for n in files),
                 "bf": any(n.endswith("\\bf.ptn") for n in files)}
 
@@ -128,5 +128,5 @@ def run_playbook(fleet: Fleet, playbook: str = "playbooks/site.yml", *args: str,
     if web.startswith("iis"):
         args = ("-e", f"osce_web_server={web}", *args)
     proc = subprocess.run([str(WRAPPER), "ansible-playbook", "-i", str(fleet.inventory), playbook, *args],
-                          cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env, check=False)
     return Run(proc.returncode, proc.stdout + proc.stderr)

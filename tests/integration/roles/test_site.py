@@ -41,7 +41,7 @@ def step_names(fleet: Fleet) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize(("level", "web", "extra", "steps"), LEVELS, ids=[f"{lv}-{w}" for lv, w, _, _ in LEVELS])
+@pytest.mark.parametrize(("level", "web", "extra", "steps"), LEVELS, ids=[f"{case[0]}-{case[1]}" for case in LEVELS])
 def test_site_from_every_faq_level(tmp_path, level, web, extra, steps):
     fleet = make_fleet(tmp_path, level, web, 3, "--conventional-share", "0.34", *extra)
     version_before, build_before = fleet.server_build()
