@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from conftest import LAB, ROOT
+from labkit import LAB, ROOT
 from ledger import summary
 from osce_lab.osce import CLIENT_KEY, SERVER_INFO
 

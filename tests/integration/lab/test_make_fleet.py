@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from conftest import LAB, ROOT, make_fleet  # noqa: F401
+from labkit import LAB, ROOT, make_fleet  # noqa: F401
 from osce_lab.osce import LEVELS as LAB_LEVELS, R1_CUTOFF, SERVER_INFO
 from osce_lab.state import SCHEMA_PATH, Host, ini_sections
 
@@ -121,7 +121,17 @@ def test_embedded_lab_inventory_is_what_reset_lab_writes(tmp_path):
     assert strip((tmp_path / "lab" / "inventory.yml").read_text()) == strip(committed)
     inv = yaml.safe_load(committed)
     clients = inv["all"]["children"]["osce_clients"]["hosts"]
-    assert len(clients) == 36 and inv["all"]["vars"]["lab_state_dir"] == "{{ inventory_dir }}/.state"
+    assert len(clients) == 20 and inv["all"]["vars"]["lab_state_dir"] == "{{ inventory_dir }}/.state"
+    # the demo's network (docs/lab.md): the planner's throttle budget // client rate is 4-6, not 1
+    lab_vars = inv["all"]["vars"]
+    assert 4 <= lab_vars["osce_bandwidth_budget_bps"] // lab_vars["osce_client_bps"] <= 6
+    assert lab_vars["osce_client_install_s"] == 60
+    states = {n: json.loads((tmp_path / "lab" / ".state" / "hosts" / f"{n}.json").read_text()) for n in clients}
+    assert {hv["osce_arch"] for hv in clients.values()} == {"x86", "x64"}
+    assert sum(not s["reachable"] for s in states.values()) == 1
+    conventional = [n for n, s in states.items()
+                    if any(v.get("ScanType", {}).get("value") == 0 for v in (e["values"] for e in s["registry"].values()))]
+    assert 1 <= len(conventional) < len(clients) // 2
     assert list(inv["all"]["children"]["osce_sps"]["hosts"]) == ["sps01"]
     srv = json.loads((tmp_path / "lab" / ".state" / "hosts" / "osce-srv.json").read_text())
     assert srv["osce"]["web"] == "apache"

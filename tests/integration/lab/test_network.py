@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest import make_fleet
+from labkit import make_fleet
 from osce_lab.network import Lab, max_min_fair
 from ledger import summary
 

@@ -3,7 +3,7 @@
 Each run goes through ``tests/lab/ansible-lab ansible-playbook`` (stand-in Windows modules acting
 on per-host JSON state files); the per-host result of the play's last task comes from the core
 ``tree`` callback, so the tests read what Ansible really returned. The lab's state files are the
-independent reader for check mode (byte-identical, the lab's own call counter aside).
+independent reader for check mode (byte-identical).
 """
 from __future__ import annotations
 
@@ -49,13 +49,8 @@ class Fleet:
         (self.path / "hosts" / f"{host}.json").write_text(json.dumps(data, indent=1, sort_keys=True))
 
     def fingerprint(self) -> dict[str, bytes]:
-        """Every host state file's bytes, with the lab's module-call counter removed."""
-        out = {}
-        for p in sorted((self.path / "hosts").glob("*.json")):
-            data = json.loads(p.read_text())
-            data.pop("calls", None)
-            out[p.name] = json.dumps(data, sort_keys=True).encode()
-        return out
+        """Every host state file's bytes, exactly (the lab counts module calls outside them)."""
+        return {p.name: p.read_bytes() for p in sorted((self.path / "hosts").glob("*.json"))}
 
     def play(self, hosts: str, tasks: str, *, check: bool = False, extra: list[str] | None = None) -> Run:
         """One play of ``tasks`` (YAML list text) on ``hosts``."""

@@ -290,7 +290,7 @@ def client_info(c: Host) -> dict:
     key = CLIENT_KEY.format(wow=wow(c.data["arch"]))
     return {"key": key, "build": build_of(c.get_value(key + "\\Misc.", "ProgramVer")),
             "smart": int(c.get_value(key + "\\iCRC Scan", "ScanType") or 0) != 0,
-            "domain": o.get("domain"), "site": o.get("site"), "online": c.data.get("reachable", True)}
+            "domain": o.get("domain"), "site": o.get("site"), "online": c.reachable}
 
 
 def upgrade_client(fleet: Fleet, client_path: Path, server_snapshot: dict, trigger: str, block: bool):
@@ -370,7 +370,7 @@ def server_snapshot(server_path: Path) -> dict:
         return {"client_build": srv.offered_client_build, "agent_pattern": srv.agent_pattern,
                 "major": srv.version, "crcz_with_package": o.get("crcz_with_package", True),
                 "client_package_bytes": o.get("client_package_bytes", {"x86": 0, "x64": 0}),
-                "ini": srv.ini, "reachable": h.data.get("reachable", True)}
+                "ini": srv.ini, "reachable": h.reachable}
 
 
 def reconcile(fleet: Fleet) -> list:

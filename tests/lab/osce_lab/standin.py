@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from .state import Host
+from .state import Host, count_call, is_reachable
 
 
 def state_path() -> Path:
@@ -30,17 +30,13 @@ def unreachable(msg: str):
 
 
 def enter(module_name: str) -> Path:
-    """Count the call, apply reachability faults. Returns the state path."""
+    """Count the call (``<state>/calls/<host>.json``), apply reachability faults. Returns the state path."""
     path = state_path()
     if not path.exists():
         unreachable(f"lab: no state file for this host ({path})")
-    with Host.open(path) as h:
-        h.data["calls"] = h.data.get("calls", 0) + 1
-        h.touch()
-        for f in h.data.get("faults", []):
-            if f["kind"] == "unreachable" and h.data["calls"] > int(f.get("after", 0)):
-                h.data["reachable"] = False
-        reachable = h.data.get("reachable", True)
+    calls = count_call(path)   # counted apart (<state>/calls/): the host state file is not written
+    with Host.open(path, write=False) as h:
+        reachable = is_reachable(h.data, calls)
         name = h.name
     if not reachable:
         unreachable(f"Failed to connect to the host via WinRM: {name}: lab host offline "

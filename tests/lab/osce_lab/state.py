@@ -86,6 +86,39 @@ def write_json(path: Path, data) -> None:
     os.replace(tmp, path)
 
 
+def calls_path(state_path) -> Path:
+    """``<state>/calls/<host>.json``: the host's module-call counter, kept OUT of the host state file
+    so that reads (and check mode) leave ``hosts/<host>.json`` byte-identical."""
+    p = Path(state_path)
+    return p.parent.parent / "calls" / p.name
+
+
+def call_count(state_path) -> int:
+    p = calls_path(state_path)
+    if not p.exists():
+        return 0
+    with flocked(p, exclusive=False):
+        return int(read_json(p).get("calls", 0))
+
+
+def count_call(state_path) -> int:
+    """One more module call on the host; returns the new count."""
+    p = calls_path(state_path)
+    p.parent.mkdir(exist_ok=True)
+    with flocked(p):
+        n = int(read_json(p).get("calls", 0)) + 1 if p.exists() else 1
+        write_json(p, {"calls": n})
+    return n
+
+
+def is_reachable(data: dict, calls: int) -> bool:
+    """Offline (``reachable: false``) or past an ``unreachable@N`` fault (more than N calls)."""
+    if not data.get("reachable", True):
+        return False
+    return not any(f.get("kind") == "unreachable" and calls > int(f.get("after", 0))
+                   for f in data.get("faults", []))
+
+
 class Host:
     """A host's state dict plus helpers. Use ``Host.open(path)`` as a context manager."""
 
@@ -100,13 +133,25 @@ class Host:
         path = Path(path)
         with flocked(path, exclusive=write):
             host = cls(path, read_json(path))
-            yield host
+            try:
+                yield host
+            except SystemExit:
+                # exit_json/fail_json inside the block: what the module changed up to there stays
+                # changed, as on a real host (stand-ins answer after the block; this is the safety net)
+                if write and host.dirty:
+                    write_json(path, host.data)
+                raise
             if write and host.dirty:
                 write_json(path, host.data)
 
     @property
     def name(self) -> str:
         return self.data["hostname"]
+
+    @property
+    def reachable(self) -> bool:
+        """Reachability as module calls see it (state flag, unreachable@N fault and call count)."""
+        return is_reachable(self.data, call_count(self.path))
 
     @property
     def fleet_dir(self) -> Path:

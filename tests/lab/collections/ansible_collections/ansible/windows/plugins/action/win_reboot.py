@@ -35,20 +35,17 @@ class ActionModule(ActionBase):
         _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         if LAB_LIB not in sys.path:
             sys.path.insert(0, LAB_LIB)
-        from osce_lab.state import Host
+        from osce_lab.state import Host, count_call, is_reachable
         state_dir = self._templar.template(task_vars.get("lab_state_dir"))
         if not state_dir:
             raise AnsibleActionFail("lab win_reboot: host var lab_state_dir is not set (not a lab host?)")
         path = Path(state_dir) / "hosts" / f"{task_vars['inventory_hostname']}.json"
+        calls = count_call(path)  # counted apart (<state>/calls/), as every stand-in call
         with Host.open(path) as h:
-            h.data["calls"] = h.data.get("calls", 0) + 1
-            for f in h.data.get("faults", []):
-                if f["kind"] == "unreachable" and h.data["calls"] > int(f.get("after", 0)):
-                    h.data["reachable"] = False
-            h.touch()
-            if not h.data.get("reachable", True):
+            if not is_reachable(h.data, calls):
                 return dict(result, unreachable=True, changed=False,
                             msg=f"Timed out waiting for the host to come back after the reboot ({h.name})")
+            h.touch()
             h.data["pending_reboot"] = False
             h.data["boot_count"] = h.data.get("boot_count", 0) + 1
         return dict(result, changed=True, rebooted=True, elapsed=float(args["pre_reboot_delay"]) + 1.0)

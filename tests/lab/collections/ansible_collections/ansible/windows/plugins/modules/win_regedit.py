@@ -45,11 +45,16 @@ def main():
     if p["hive"]:
         module.fail_json(msg="lab stand-in: loading a hive file is not simulated")
     name = "" if p["name"] in (None, "(default)") else p["name"]
+    # Decide and write inside the lock, answer after it: Host.open saves on leaving the block, so
+    # exit_json/fail_json (sys.exit) must never run inside it.
+    diff = None
+    error = None
     with Host.open(path) as h:
         before = {"data": None, "type": None}
         for n, v in h.values(p["path"]).items():
             if n.lower() == name.lower():
                 before = {"data": v["value"], "type": v["type"]}
+        data_changed = type_changed = False
         if p["state"] == "absent":
             if p["name"] is None:
                 changed = h.key_exists(p["path"])
@@ -59,31 +64,35 @@ def main():
                 changed = before["type"] is not None
                 if changed and not module.check_mode:
                     h.delete_value(p["path"], name)
-            standin.finish(module, RETURNS, changed=changed, data_changed=False, data_type_changed=False)
-        rtype = TYPES[p["type"]]
-        if p["name"] is None and p["data"] is None:
+            diff = {"before": f"{before}\n", "after": "\n"}
+        elif p["name"] is None and p["data"] is None:
             changed = not h.key_exists(p["path"])
             if changed and not module.check_mode:
                 h.data["registry"].setdefault(norm_key(p["path"]), {"values": {}})
                 h.touch()
-            standin.finish(module, RETURNS, changed=changed, data_changed=False, data_type_changed=False)
-        try:
-            data = _convert(rtype, p["data"])
-        except ValueError:
-            module.fail_json(msg=f"data {p['data']!r} cannot be converted to {p['type']}")
-        data_changed = before["data"] != data
-        type_changed = before["type"] is not None and before["type"] != rtype
-        changed = data_changed or type_changed or before["type"] is None
-        if changed and not module.check_mode:
-            h.set_value(p["path"], name, data, rtype)
-        diff = {"before": f"{before}\n", "after": f"{ {'data': data, 'type': rtype} }\n"}
+        else:
+            rtype = TYPES[p["type"]]
+            try:
+                data = _convert(rtype, p["data"])
+            except ValueError:
+                data = None
+                error = f"data {p['data']!r} cannot be converted to {p['type']}"
+                changed = False
+            if error is None:
+                data_changed = before["data"] != data
+                type_changed = before["type"] is not None and before["type"] != rtype
+                changed = data_changed or type_changed or before["type"] is None
+                if changed and not module.check_mode:
+                    h.set_value(p["path"], name, data, rtype)
+                diff = {"before": f"{before}\n", "after": f"{ {'data': data, 'type': rtype} }\n"}
+    if error:
+        module.fail_json(msg=error)
     result = dict(changed=changed, data_changed=data_changed, data_type_changed=type_changed)
-    if module._diff:
+    if module._diff and diff is not None:
         result["diff"] = diff
     if changed and not module.check_mode:
         standin.after_write(path)
     standin.finish(module, RETURNS, **result)
-
 
 if __name__ == "__main__":
     main()

@@ -50,7 +50,7 @@ def main():
         listening = False
         if tpath.exists():
             with Host.open(tpath, write=False) as t:
-                if t.data.get("reachable", True):
+                if t.reachable:
                     listening = any(l["port"] == p["port"] for l in listeners(t))
         ok = listening if p["state"] in ("present", "started") else not listening
         what = f"{p['host']}:{p['port']}"
