@@ -318,7 +318,7 @@ class Recorder:
         if build_map is not None and self.build_map is None:
             self.build_map = _plain(build_map)
         if hostvars:
-            arch = hostvars.get("osce_arch") or hostvars.get("osce_client_arch")
+            arch = hostvars.get("osce_client_arch")
             if isinstance(arch, str) and arch in ("x86", "x64"):
                 rec["arch"] = arch
             site = hostvars.get("osce_site")

@@ -127,7 +127,7 @@ def test_embedded_lab_inventory_is_what_reset_lab_writes(tmp_path):
     assert 4 <= lab_vars["osce_bandwidth_budget_bps"] // lab_vars["osce_client_bps"] <= 6
     assert lab_vars["osce_client_install_s"] == 60
     states = {n: json.loads((tmp_path / "lab" / ".state" / "hosts" / f"{n}.json").read_text()) for n in clients}
-    assert {hv["osce_arch"] for hv in clients.values()} == {"x86", "x64"}
+    assert {hv["osce_client_arch"] for hv in clients.values()} == {"x86", "x64"}
     assert sum(not s["reachable"] for s in states.values()) == 1
     conventional = [n for n, s in states.items()
                     if any(v.get("ScanType", {}).get("value") == 0 for v in (e["values"] for e in s["registry"].values()))]

@@ -121,7 +121,7 @@ def test_generated_inventory_agrees_with_state_files(tmp_path, seed):
     archs = set()
     for name, hv in clients.items():
         state = json.loads((out / ".state" / "hosts" / f"{name}.json").read_text())
-        assert hv["osce_arch"] == state["arch"], name
+        assert hv["osce_client_arch"] == state["arch"], name
         assert hv["osce_site"] == state["osce"]["site"], name
         archs.add(state["arch"])
     assert archs == {"x86", "x64"}
@@ -139,4 +139,4 @@ def test_wrapper_refuses_an_inventory_its_state_contradicts(fleet):
     path.write_text(json.dumps(state))
     bad = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert bad.returncode == 2
-    assert "pc0002 osce_arch" in bad.stderr and "reset-lab" in bad.stderr
+    assert "pc0002 osce_client_arch" in bad.stderr and "reset-lab" in bad.stderr

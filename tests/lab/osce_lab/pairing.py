@@ -1,5 +1,5 @@
 """Inventory <-> host state agreement: a generated inventory and its state files must describe the
-same hosts (the per-client ``osce_arch`` / ``osce_site`` host vars are rendered from the host state
+same hosts (the per-client ``osce_client_arch`` / ``osce_site`` host vars are rendered from the host state
 by ``make_fleet.inventory_host_vars``). ``tests/lab/ansible-lab`` runs this on every ``-i`` file
 before Ansible starts, so a stale state dir (an inventory regenerated, the state not, or the
 reverse) is refused instead of silently simulating other hosts than the inventory says.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 def inventory_host_vars(state: dict) -> dict:
     """The host vars a generated inventory carries for one client: read from its host state (one source)."""
-    return {"osce_site": state["osce"]["site"], "osce_arch": state["arch"]}
+    return {"osce_site": state["osce"]["site"], "osce_client_arch": state["arch"]}
 
 
 def _state_dir(inv_path: Path, inv: dict) -> Path | None:

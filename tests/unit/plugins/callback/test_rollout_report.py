@@ -231,8 +231,8 @@ def scenario(tmp_path, ledger=None, budget=None, check=False):
     cb = make_callback(tmp_path, clock, ledger=ledger, budget_bps=budget)
     cb._recorder().check_mode = check
     srv = Host("osce-srv", "osce_server")
-    pcs = [Host("pc1", "osce_clients", osce_arch="x64", osce_site="site1"),
-           Host("pc2", "osce_clients", osce_arch="x86"), Host("pc3", "osce_clients", osce_arch="x64")]
+    pcs = [Host("pc1", "osce_clients", osce_client_arch="x64", osce_site="site1"),
+           Host("pc2", "osce_clients", osce_client_arch="x86"), Host("pc3", "osce_clients", osce_client_arch="x64")]
     inv = Inventory([srv])
     cb.v2_playbook_on_start(None)
     cb.v2_playbook_on_play_start(Play("OSCE step cp5712r1 | server", "osce_server", [], inv, step="cp5712r1"))
@@ -383,7 +383,7 @@ def test_report_from_the_lab_ledger(tmp_path):
 
     clock = Clock()
     cb = make_callback(tmp_path, clock, ledger=str(tmp_path / "fleet"), budget_bps=100.0)
-    pcs = [Host("pc1", "osce_clients", osce_arch="x64"), Host("pc2", "osce_clients", osce_arch="x86")]
+    pcs = [Host("pc1", "osce_clients", osce_client_arch="x64"), Host("pc2", "osce_clients", osce_client_arch="x86")]
     inv = Inventory(pcs)
     play = Play("OSCE step cp5712r1 | clients", "pc1,pc2", [1], inv, step="cp5712r1")
     upgrade = Task("osce.patching.client_upgrade")
