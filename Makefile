@@ -15,6 +15,9 @@ export ANSIBLE_NOCOLOR ?= 1
 export NO_COLOR ?= 1
 
 # Test suites that exist right now (integration and lab tests land with their issues).
+# Lab runs wait on WinRM-like round trips and the lab clock as much as on the CPU: two workers
+# overlap them (pytest-xdist); PYTEST_WORKERS=0 runs in one process.
+PYTEST_WORKERS ?= 2
 PYTEST_PATHS := $(wildcard tests/unit tests/integration tests/lab)
 
 .DEFAULT_GOAL := help
@@ -45,7 +48,7 @@ test: pytest lint sanity build-check
 # pytest exits 5 when it collects nothing; make fails on any non-zero exit, so "no tests" never passes.
 pytest: $(STAMP)
 	@test -n "$(PYTEST_PATHS)" || { echo "make pytest: none of tests/unit tests/integration tests/lab exists; there is nothing to test" >&2; exit 5; }
-	$(BIN)/python -m pytest -q $(PYTEST_PATHS)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) $(PYTEST_PATHS)
 
 # ansible-lint resolves osce.patching.* modules and roles through the same symlinked collections
 # tree the tests use (conftest.py): .build/collections/ansible_collections/osce/patching -> repo.
