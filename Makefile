@@ -77,7 +77,12 @@ demo: $(STAMP)
 	@test -f inventories/lab/inventory.yml || { echo "make demo: inventories/lab/inventory.yml is not written yet (lab issue); nothing was run" >&2; exit 2; }
 	@test -x tests/lab/ansible-lab || { echo "make demo: tests/lab/ansible-lab is not written yet (lab issue); nothing was run" >&2; exit 2; }
 	$(MAKE) --no-print-directory lab-reset
-	tests/lab/ansible-lab ansible-playbook -i inventories/lab/inventory.yml playbooks/site.yml
+	@rm -rf reports/demo
+	ANSIBLE_CALLBACKS_ENABLED=osce.patching.rollout_report OSCE_REPORT_RUN_ID=demo \
+	OSCE_REPORT_LEDGER=inventories/lab/.state \
+	    tests/lab/ansible-lab ansible-playbook -i inventories/lab/inventory.yml playbooks/site.yml
+	@echo; echo "== make demo: what happened (from reports/demo/rollout.json)"
+	@$(BIN)/python tools/run_summary.py reports/demo
 
 lab-reset: $(STAMP)
 	@test -x tests/lab/reset-lab || { echo "make lab-reset: tests/lab/reset-lab is not written yet (lab issue); nothing was reset" >&2; exit 2; }
