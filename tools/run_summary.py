@@ -1,5 +1,4 @@
-#!/usr/bin/env python3
-"""Print the short human summary of a rollout from its report: ``tools/run_summary.py reports/<run-id>``.
+"""Print the short human summary of a rollout from its report: ``python tools/run_summary.py reports/<run-id>``.
 
 `make demo` ends with it. It reads only ``rollout.json`` (written by the osce.patching.rollout_report
 callback), so what it prints is what the report says, not what the plan predicted.
@@ -38,7 +37,7 @@ def summary(report_dir: Path) -> list[str]:
 
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
-        print("usage: tools/run_summary.py reports/<run-id>", file=sys.stderr)
+        print("usage: python tools/run_summary.py reports/<run-id>", file=sys.stderr)
         return 2
     report_dir = Path(argv[0])
     if not (report_dir / "rollout.json").is_file():
