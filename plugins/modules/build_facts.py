@@ -75,12 +75,9 @@ author:
 """
 
 EXAMPLES = r"""
+# The service-pack builds come from the play variable osce_build_map (from your patch readmes)
 - name: Detect the OSCE server build and plan the chain
   osce.patching.build_facts:
-    build_map:
-      sp3: 4506
-      sp3_patch1_1: 5283
-      sp3_patch2: 5624
 
 - name: Show the planned steps
   ansible.builtin.debug:

@@ -77,12 +77,12 @@ EXAMPLES = r"""
 - name: Snapshot before flipping the privilege in the console
   osce.patching.calibrate:
     mode: snapshot
-    path: /tmp/osce-before.json
+    path: "{{ playbook_dir }}/osce-before.json"
 
 - name: After flipping it, print the profile entry that changed
   osce.patching.calibrate:
     mode: compare
-    path: /tmp/osce-before.json
+    path: "{{ playbook_dir }}/osce-before.json"
     entry: upgrade_privilege_root
   register: calibration
 

@@ -64,14 +64,25 @@ author:
 
 EXAMPLES = r"""
 - name: Ensure the iSPS ports after CP 5712r1
-  osce.patching.sps_ports:
-  register: isps
+  hosts: osce_server
+  gather_facts: false
+  tasks:
+    - name: Read the server build (server_facts for pattern_verify)
+      osce.patching.build_facts:
 
-- name: Prove them from each client (in a later play on the clients)
-  osce.patching.pattern_verify:
-    server_facts: "{{ hostvars[groups.osce_server[0]].ansible_facts.osce_server }}"
-    sps_endpoints: "{{ hostvars[groups.osce_server[0]].isps.endpoints }}"
-    fail_on: []
+    - name: Ensure the iSPS ports
+      osce.patching.sps_ports:
+      register: isps
+
+- name: Prove them from each client
+  hosts: osce_clients
+  gather_facts: false
+  tasks:
+    - name: Check that the iSPS endpoints answer from the client
+      osce.patching.pattern_verify:
+        server_facts: "{{ hostvars[groups.osce_server[0]].ansible_facts.osce_server }}"
+        sps_endpoints: "{{ hostvars[groups.osce_server[0]].isps.endpoints }}"
+        fail_on: []
 """
 
 RETURN = r"""
