@@ -15,7 +15,6 @@ import ntpath
 import re
 import typing as t
 
-from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
 from ansible_collections.osce.patching.plugins.module_utils.verdicts import parse_build
 from ansible_collections.osce.patching.plugins.plugin_utils._locations import Locator
 
@@ -43,11 +42,7 @@ class ClientReader:
         """Program build and Smart Scan Agent Pattern (profile entries ``client_program_version``,
         ``client_pattern_version``: the same ``Misc.`` key, one read); arch from the registry view found."""
         loc = self.locator
-        key, values = loc.registry_key("client_program_version")
-        if key is None:
-            raise OsceError("client_program_version", f"no OfficeScan client registry key on {self.ctx.host}",
-                            loc.profile.entry("client_program_version").location(),
-                            "run this against an OSCE client, or calibrate the profile entry client_program_version")
+        key = loc.require_key("client_program_version", self.ctx.host, "client")
         raw = loc.registry_value("client_program_version")
         return {"program_version": raw, "program_build": parse_build(str(raw).rsplit(".", maxsplit=1)[-1]) if raw else None,
                 "agent_pattern": loc.registry_value("client_pattern_version"),

@@ -77,6 +77,14 @@ class Locator:
                 return key, values
         return None, None
 
+    def require_key(self, name: str, host: str, product: str) -> str:
+        """The key path of a registry entry that must exist on this host (the OSCE server or client key)."""
+        key, _values = self.registry_key(name)
+        if key is None:
+            raise OsceError(name, f"no OfficeScan {product} registry key on {host}", self.profile.entry(name).location(),
+                            f"run this against an OSCE {product}, or calibrate the profile entry {name}")
+        return key
+
     def registry_value(self, name: str) -> t.Any:
         """The value of a registry entry; ``None`` when the key or value is missing."""
         _key, values = self.registry_key(name)

@@ -55,11 +55,7 @@ class ServerReader:
     def basics(self) -> dict[str, t.Any]:
         """Version, build and install path from the Information key (one round trip)."""
         loc = self.locator
-        key, _values = loc.registry_key("server_version")
-        if key is None:
-            raise OsceError("server_version", f"no OfficeScan server registry key on {self.ctx.host}",
-                            loc.profile.entry("server_version").location(),
-                            "run this against the OSCE server, or calibrate the profile entry server_version")
+        key = loc.require_key("server_version", self.ctx.host, "server")
         local_path = loc.registry_value("server_local_path")
         if not local_path:
             raise OsceError("server_local_path", f"Local_Path is missing on {self.ctx.host}", key,
