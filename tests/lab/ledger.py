@@ -4,8 +4,9 @@
     python tests/lab/ledger.py DIR [--json] [--no-drain]
 
 DIR is the fleet's state dir (the folder holding lab/ledger.jsonl; for inventories/lab: inventories/lab/.state).
-By default pending background downloads (notified clients nobody waited for) are first finished on
-the network model ("drained"), so the report covers every download the run caused.
+By default pending downloads and installs (notified clients nobody waited for, AutoPcc installs
+still running when the play ended) are first finished on the network model and applied to the
+clients ("drained"), so the report covers every download the run caused.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from osce_lab.network import Lab  # noqa: E402
+from osce_lab.osce import Fleet, settle_all  # noqa: E402
 
 
 def resolve(fleet) -> Path:
@@ -32,7 +34,7 @@ def resolve(fleet) -> Path:
 def summary(fleet, drain: bool = True) -> dict:
     lab = Lab(resolve(fleet))
     if drain:
-        lab.drain()
+        settle_all(Fleet(resolve(fleet)))
     recs = lab.ledger()
     segs = []
     if lab.bw_path.exists():

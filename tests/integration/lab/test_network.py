@@ -62,3 +62,48 @@ def test_drain_finishes_background(lab):
     s = summary(lab)           # 8e6 / 4e6 = 2 s + 5 s install
     assert s["transfers"] == 1 and s["last_end"] == pytest.approx(7.0)
     assert json.loads((lab / "lab" / "clock.json").read_text())["items"] == {}
+
+
+@pytest.fixture
+def realtime_lab(tmp_path):
+    out = tmp_path / "rt"
+    make_fleet.main(["--out", str(out), "--server-level", "cp5712r1", "--web", "apache", "--clients", "3",
+                     "--uplink-mbps", "80", "--downlink-mbps", "32", "--install-seconds", "5",
+                     "--mode", "realtime", "--settle", "0.1"])
+    return out
+
+
+def test_controller_task_marker_holds_the_clock(realtime_lab, monkeypatch):
+    """A fresh busy/task-<host> (lab_clock callback: the controller works on that host) keeps the clock
+    still; a stale or expired one does not; the waiter's own host marker never blocks it."""
+    import os
+    import threading
+    import time
+
+    L = Lab(realtime_lab)
+    busy = realtime_lab / "lab" / "busy"
+    busy.mkdir(exist_ok=True)
+    other = busy / "task-pc0003"
+    other.touch()
+    assert L._others_busy()
+    os.utime(other, (0, 0))  # stale: that host's module is blocked on the clock
+    assert not L._others_busy()
+    old = time.time() - L.task_grace() - 1
+    os.utime(other, (old, old))  # expired backstop: a marker nobody cleared
+    assert not L._others_busy()
+
+    other.touch()
+    own = busy / "task-pc0001"
+    own.touch()
+    monkeypatch.setenv("OSCE_LAB_STATE", str(realtime_lab / "hosts" / "pc0001.json"))
+    item = L.start("pc0001", "package", "A", 4_000_000, trigger="test", install_seconds=0)
+    done = {}
+    waiter = threading.Thread(target=lambda: done.update(L.wait(item)))
+    waiter.start()
+    time.sleep(0.6)  # six quiet periods: only the other host's fresh marker holds the clock
+    assert not done and L.now() == 0.0
+    assert own.stat().st_mtime == 0  # the waiter marked its own host as blocked
+    other.unlink()  # the controller has that host's result
+    waiter.join(timeout=10)
+    assert done["end"] == pytest.approx(1.0)  # 4e6 B at the 4e6 B/s downlink
+    assert time.time() - own.stat().st_mtime < 5  # fresh again: its module runs on

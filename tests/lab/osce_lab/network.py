@@ -12,7 +12,9 @@ Network model (all rates in bytes per virtual second, 1 MB = 10**6 bytes):
 Clock (file ``<fleet>/lab/clock.json``, guarded by flock): ``start()`` registers a download at the
 current virtual time; ``wait()`` blocks the calling module process in real time until the virtual
 clock reaches the item's completion. The clock only jumps to the next completion event after the
-lab has been quiet (no start/finish registered) for ``settle_seconds`` of real time, so Ansible's
+lab has been quiet (no start/finish registered) for ``settle_seconds`` of real time and nothing is
+busy (no stand-in running un-blocked, no controller task in flight for a host that is not blocked on
+the clock: ``<fleet>/lab/busy/``), so Ansible's
 controller overhead costs no virtual time while its scheduling (which downloads overlap: serial
 batches, throttle, forks) is exactly what gets observed. In ``instant`` mode the waiter advances the
 clock at once (no real waiting) — good for functional tests; overlap then depends on process races.
@@ -30,6 +32,18 @@ from pathlib import Path
 from .state import flocked, read_json, write_json
 
 EPS = 1e-9
+TASK_MARKER = "task-"     # <fleet>/lab/busy/task-<host>: the controller runs a task on <host>
+TASK_GRACE_MIN_S = 2.0
+
+
+def touch_existing(path: Path | None, stale: bool = False) -> None:
+    """Refresh a marker's time (``stale``: set it to the epoch) if it exists; never create one."""
+    if path is None:
+        return
+    try:
+        os.utime(path, (0, 0) if stale else None)
+    except FileNotFoundError:
+        pass
 
 
 def max_min_fair(flows: dict, caps: dict) -> dict:
@@ -159,11 +173,21 @@ class Lab:
         st["last_activity"] = time.time()
 
     def _others_busy(self) -> bool:
-        """Another lab module process is running and not blocked on the clock (see standin.mark_busy)."""
+        """Another lab module process is running and not blocked on the clock (see standin.mark_busy),
+        or the controller has a task in flight for a host that is not blocked on the clock (a fresh
+        ``task-<host>`` marker, see tests/lab/callback_plugins/lab_clock.py)."""
         busy = self.dir / "busy"
         if not busy.is_dir():
             return False
+        now = time.time()
         for m in busy.iterdir():
+            if m.name.startswith(TASK_MARKER):
+                try:
+                    if now - m.stat().st_mtime < self.task_grace():
+                        return True
+                except FileNotFoundError:
+                    pass
+                continue
             pid = int(m.name) if m.name.isdigit() else 0
             if pid == os.getpid():
                 continue
@@ -175,8 +199,19 @@ class Lab:
             return True
         return False
 
-    def wait(self, iid: str) -> dict:
-        """Block until item ``iid`` is finished; returns its ledger record.
+    def task_grace(self) -> float:
+        """How long a task marker counts as busy after it was last refreshed: a backstop, so a marker the
+        controller never cleared (a crash, a result processed late) delays the clock but never stops it."""
+        return max(TASK_GRACE_MIN_S, 4 * float(self.config.get("settle_seconds", 1.0)))
+
+    def task_marker(self) -> Path | None:
+        """This module process's host task marker (stand-ins know their host from OSCE_LAB_STATE)."""
+        state = os.environ.get("OSCE_LAB_STATE")
+        return self.dir / "busy" / f"{TASK_MARKER}{Path(state).stem}" if state else None
+
+    def wait(self, iid: str, until: str = "end") -> dict:
+        """Block until item ``iid`` is finished (``until="transfer"``: until its download has ended, the
+        install may still run); returns its ledger record (or the item, for ``transfer``).
 
         realtime: the clock jumps to the next event only when the lab has been quiet for
         ``settle_seconds`` AND no other lab module is busy (running but not waiting here)."""
@@ -185,12 +220,17 @@ class Lab:
         marker = self.dir / "busy" / str(os.getpid())
         was_busy = marker.exists()
         marker.unlink(missing_ok=True)   # waiting on the clock is not being busy
+        task = self.task_marker()
+        touch_existing(task, stale=True)  # nor is the controller's task for this host while it waits
         try:
             while True:
                 with flocked(self.clock_path):
                     st = self._load()
                     if iid in st["done"]:
                         return st["done"][iid]
+                    item = st["items"].get(iid)
+                    if until == "transfer" and item is not None and item["transfer_end"] is not None:
+                        return dict(item)
                     if mode == "instant" or (time.time() - st["last_activity"] >= settle
                                              and not self._others_busy()):
                         self._advance(st)
@@ -200,6 +240,7 @@ class Lab:
         finally:
             if was_busy:
                 marker.touch()
+            touch_existing(task)
 
     def drain(self) -> float:
         """Finish every pending item at once (end of a run); returns the final virtual time."""

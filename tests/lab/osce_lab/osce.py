@@ -296,9 +296,11 @@ def client_info(c: Host) -> dict:
 def upgrade_client(fleet: Fleet, client_path: Path, server_snapshot: dict, trigger: str, block: bool):
     """Move a client to the server's program build: ledger download(s), then apply the new state.
 
-    Blocking (AutoPcc on the client): waits for the virtual clock. Background (notify / burst):
-    the client's state changes at once, its transfer times are computed as the clock moves.
-    Returns the list of ledger ids started (empty when nothing to do).
+    Blocking (AutoPcc on the client): waits for the virtual clock until the downloads have ended
+    (AutoPcc copies the files and exits); the install goes on in virtual time and the new state shows
+    once it ends (``settle_install``, run before any stand-in on the client acts). Background
+    (notify / burst): the client's state changes at once, its transfer times are computed as the
+    clock moves. Returns the list of ledger ids started (empty when nothing to do).
     """
     lab = fleet.lab
     with Host.open(client_path) as c:
@@ -324,17 +326,41 @@ def upgrade_client(fleet: Fleet, client_path: Path, server_snapshot: dict, trigg
                                  AGENT_PATTERN_BYTES, trigger=trigger, site=info["site"],
                                  downlink_bps=o.get("downlink_bps")))
         if block:
-            o["upgrading"] = True
+            o["upgrading"] = {"ids": ids, "snapshot": {k: v for k, v in server_snapshot.items() if k != "ini"}}
             c.touch()
         else:
             _apply_client(c, info, server_snapshot)
     if block:
         for i in ids:
-            lab.wait(i)
-        with Host.open(client_path) as c:
-            c.data["osce"].pop("upgrading", None)
-            _apply_client(c, client_info(c), server_snapshot)
+            lab.wait(i, until="transfer")
     return ids
+
+
+def settle_install(fleet: Fleet, client_path: Path) -> None:
+    """A client whose AutoPcc install is still running: block until it ends (virtual time), apply it.
+
+    Every read of the client then sees the state a real poll would see once the install is over,
+    without the lab having to simulate the polls themselves."""
+    with Host.open(client_path, write=False) as c:
+        pending = c.data.get("osce", {}).get("upgrading")
+    if not isinstance(pending, dict):
+        return
+    for i in pending["ids"]:
+        fleet.lab.wait(i)
+    with Host.open(client_path) as c:
+        o = c.data["osce"]
+        if isinstance(o.get("upgrading"), dict):
+            o.pop("upgrading")
+            _apply_client(c, client_info(c), pending["snapshot"])
+
+
+def settle_all(fleet: Fleet) -> float:
+    """End of a run: finish every pending download and install on the model, apply the installs to
+    the clients' state (as if time ran on until the network was quiet); returns the final virtual time."""
+    end = fleet.lab.drain()
+    for path in sorted((fleet.dir / "hosts").glob("*.json")):
+        settle_install(fleet, path)
+    return end
 
 
 def _apply_client(c: Host, info: dict, snap: dict):

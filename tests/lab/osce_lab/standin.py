@@ -41,18 +41,29 @@ def enter(module_name: str) -> Path:
     if not reachable:
         unreachable(f"Failed to connect to the host via WinRM: {name}: lab host offline "
                     f"(module {module_name})")
+    from .osce import settle_install
+    settle_install(fleet_of(path), path)   # before mark_busy: waiting on the clock is not being busy
     mark_busy(path)
     return path
 
 
 def mark_busy(path: Path):
-    """While a stand-in runs (and is not blocked on the clock) the virtual clock does not jump."""
+    """While a stand-in runs (and is not blocked on the clock) the virtual clock does not jump. At exit it
+    refreshes the controller's task marker for its host, so the gap until the controller has the result
+    (or starts the task's next module) is covered as well."""
     import atexit
+    from .network import TASK_MARKER, touch_existing
     busy = Path(path).parent.parent / "lab" / "busy"
     busy.mkdir(exist_ok=True)
     marker = busy / str(os.getpid())
     marker.touch()
-    atexit.register(lambda: marker.unlink(missing_ok=True))
+    task = busy / f"{TASK_MARKER}{Path(path).stem}"
+    touch_existing(task)
+
+    def leave():
+        touch_existing(task)
+        marker.unlink(missing_ok=True)
+    atexit.register(leave)
 
 
 COMMON_KEYS = {"changed", "failed", "msg", "skipped", "invocation", "diff", "warnings", "deprecations"}
