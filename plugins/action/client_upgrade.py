@@ -12,6 +12,10 @@ to load the new TDI driver (OSCE-FACTS.md, "Moving a client to the server's buil
 when this task moved the program build (predicted in check mode), false when the client was
 already current. AutoPcc's exit code carries no reboot information and the win_command result has
 no reboot flag, so neither is used.
+
+``phase`` splits the work for plays that throttle the network part only: ``start`` returns once
+AutoPcc exits (it copies the program files: the download), ``finish`` runs nothing and waits for the
+build. A slot of ``throttle`` on the ``start`` task is then free while the client installs.
 """
 from __future__ import annotations
 
@@ -26,6 +30,8 @@ from ansible_collections.osce.patching.plugins.plugin_utils._client import Clien
 
 #: What ``reboot_required`` rests on (returned as ``reboot_required_source``).
 REBOOT_BASIS = "program build changed: a client program update needs a restart to load the new TDI driver (doc)"
+REBOOT_BASIS_STARTED = ("AutoPcc started a program update: a client program update needs a restart to load the "
+                        "new TDI driver (doc)")
 
 
 class ActionModule(OsceAction):
@@ -48,10 +54,18 @@ class ActionModule(OsceAction):
         reader = ClientReader(ctx)
         ctx.notes["reader"] = reader
         program = reader.program()
-        return {"build": program["program_build"], "arch": program["arch"]}
+        state = {"build": program["program_build"], "arch": program["arch"]}
+        if ctx.args["phase"] == "finish" and not ctx.check_mode and not self._current(ctx, state["build"]):
+            ctx.notes["build_seen"] = state["build"]
+            state["build"], ctx.notes["waited"] = self._wait_for_build(ctx, state["build"])
+        return state
+
+    @staticmethod
+    def _current(ctx: Context, build: int | None) -> bool:
+        return build is not None and build >= ctx.notes["expected"]
 
     def plan(self, ctx, before):
-        if before["build"] is not None and before["build"] >= ctx.notes["expected"]:
+        if ctx.args["phase"] == "finish" or self._current(ctx, before["build"]):
             return []
         loc = ctx.notes["reader"].locator
         loc.placeholders["server"] = ctx.args["server"]
@@ -72,10 +86,18 @@ class ActionModule(OsceAction):
         return {"stdout": res.get("stdout", "")}
 
     def verify(self, ctx, before, changes, outcome):
+        if ctx.args["phase"] == "start":
+            # AutoPcc exited; the finish task (or the next run) sees the new build. The diff shows the target.
+            outcome["unverified"] = True
+            return self.predict(ctx, before, changes)
+        build, outcome["waited"] = self._wait_for_build(ctx, before["build"])
+        return {**before, "build": build}
+
+    def _wait_for_build(self, ctx: Context, build: int | None) -> tuple[int | None, float]:
+        """Re-read the program build until it reaches the server's; returns it and the seconds waited."""
         reader: ClientReader = ctx.notes["reader"]
         start = self.clock()
         deadline = start + ctx.args["timeout"]
-        build = before["build"]
         while True:
             reader.forget()
             try:
@@ -86,9 +108,8 @@ class ActionModule(OsceAction):
                     raise
                 self.sleep(ctx.args["poll_interval"])
                 continue
-            if build is not None and build >= ctx.notes["expected"]:
-                outcome["waited"] = round(self.clock() - start, 1)
-                return {**before, "build": build}
+            if self._current(ctx, build):
+                return build, round(self.clock() - start, 1)
             if self.clock() >= deadline:
                 raise ActionFailure(f"the program build is still {build} after {ctx.args['timeout']} s, not "
                                     f"{ctx.notes['expected']}", "check the client's upgrade log (profile entry "
@@ -107,8 +128,22 @@ class ActionModule(OsceAction):
         return None
 
     def report(self, ctx, before, after, changes, outcome):
-        upgraded = bool(changes) and after["build"] != before["build"]
-        return {"build_before": before["build"], "build": after["build"], "expected_build": ctx.notes["expected"],
-                "arch": before["arch"], "bytes_expected": self._bytes(ctx, before["arch"]) if changes else 0,
-                "waited": outcome.get("waited", 0.0), "reboot_required": upgraded,
-                "reboot_required_source": REBOOT_BASIS if upgraded else "program build unchanged"}
+        phase = ctx.args["phase"]
+        if phase == "finish":
+            seen = ctx.notes.get("build_seen", before["build"])
+            upgraded = seen != after["build"]
+            basis = REBOOT_BASIS if upgraded else "program build unchanged while this task waited (see the start task)"
+            waited = ctx.notes.get("waited", 0.0)
+        elif phase == "start" and changes and not ctx.check_mode:
+            upgraded, basis, waited = True, REBOOT_BASIS_STARTED, 0.0
+        else:
+            upgraded = bool(changes) and after["build"] != before["build"]
+            basis = REBOOT_BASIS if upgraded else "program build unchanged"
+            waited = outcome.get("waited", 0.0)
+        downloads = bool(changes) and phase != "finish"
+        build = before["build"] if outcome.get("unverified") else after["build"]
+        return {"build_before": ctx.notes.get("build_seen", before["build"]), "build": build,
+                "expected_build": ctx.notes["expected"], "arch": before["arch"], "phase": phase,
+                "pending": not self._current(ctx, build),
+                "bytes_expected": self._bytes(ctx, before["arch"]) if downloads else 0,
+                "waited": waited, "reboot_required": upgraded, "reboot_required_source": basis}

@@ -462,6 +462,20 @@ class Recorder:
     def _client_upgrade(self, rec: dict, batch: dict | None, status: str, data: Mapping[str, Any], timing: dict) -> None:
         self._build(rec, _first(data, "build_before", "previous_build", "before.build", "diff.before.build"))
         self._build(rec, _first(data, "build", "build_after", "after.build"))
+        started = rec.get("upgrades") or []
+        if data.get("phase") == "finish" and started and started[-1]["bytes"]:
+            # the wait for the install of the upgrade the start task began: the download ended with
+            # the start task, the client's upgrade ends here
+            up = started[-1]
+            up["download_s"] = up["download_s"] if up["download_s"] is not None else up["end"] - up["start"]
+            up["install_s"] = max(0.0, timing["end"] - up["end"])
+            for step in rec["steps"][-1:]:
+                if step.get("_start") == up["start"]:
+                    step["_end"] = timing["end"]
+            up["end"] = timing["end"]
+            if status == "failed":
+                up["status"] = status
+            return
         if data.get("arch") in ("x86", "x64"):
             rec["arch"] = data["arch"]
         nbytes = _int(_first(data, "bytes", "bytes_downloaded", "bytes_expected", "expected_bytes", "download_bytes"))

@@ -12,10 +12,11 @@ uplink (bytes/s, optional per-site budgets) and a per-client install estimate in
 
 The model (docs/rollout.md has the long form):
 
-- Inside a batch the play runs with ``strategy: free``: a client installs as soon as its own download
-  ends while others still download; ``throttle`` caps concurrent downloads. The next batch starts when
-  the slowest client of the batch has installed, so every batch costs its download time plus one
-  install tail (plus ``batch_overhead_s``).
+- Inside a batch the throttled task is the download alone (``client_upgrade`` with ``phase: start``
+  returns when AutoPcc has copied the files); the install runs on while later clients download, and an
+  unthrottled task waits for the builds. The next batch starts when the slowest client of the batch
+  has installed, so every batch costs its download time plus one install tail (plus
+  ``batch_overhead_s``).
 - ``throttle = max(1, floor(budget / client_bps))`` (the smallest over the server and every site
   link that has clients): ``throttle`` downloads at ``client_bps`` each never exceed a budget, even
   on a link much faster than the budget. Unknown ``client_bps``: ``DEFAULT_CLIENT_BPS`` (1 Gbit/s,

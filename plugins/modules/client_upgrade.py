@@ -13,6 +13,11 @@ description:
     server's C(ofcscan) share on the client (profile entry C(client_autopcc), C(\\{server}\ofcscan\AutoPcc.exe),
     run with C(ansible.windows.win_command)), then reads the build again until it reaches the server's or
     O(timeout) passes.
+  - O(phase) splits that in two tasks so a play can cap the downloads without holding a slot through the
+    install - C(start) runs C(AutoPcc.exe) and returns when it exits (it copies the program files from the share,
+    the network part); C(finish) only waits for the build. Put C(throttle) on the C(start) task alone, as the
+    role C(osce.patching.client_rollout) does. If C(AutoPcc.exe) also waits for the install on your estate, the
+    split still holds the budget; it only saves nothing.
   - Does nothing when the client is already current (no command run).
   - An offline client (the connection fails) is reported UNREACHABLE - C(unreachable=true), not C(failed) - so
     C(ignore_unreachable) applies and the client does not count against C(max_fail_percentage). While waiting for
@@ -53,6 +58,16 @@ options:
       - Seconds between reads of the program build while waiting.
     type: int
     default: 15
+  phase:
+    description:
+      - V(all) runs C(AutoPcc.exe) when the client is behind and waits for the new build.
+      - V(start) runs C(AutoPcc.exe) when the client is behind and returns when it exits, without waiting for the
+        build (RV(pending) is true). Changed when it ran C(AutoPcc.exe).
+      - V(finish) never runs anything; it waits until the build reaches the server's (fails after O(timeout)).
+        Never changed - the V(start) task reported the change. In check mode it reads the build and does not wait.
+    type: str
+    choices: [all, start, finish]
+    default: all
 extends_documentation_fragment:
   - osce.patching.common
 attributes:
@@ -84,6 +99,25 @@ EXAMPLES = r"""
         server_facts: "{{ hostvars[groups.osce_server[0]].ansible_facts.osce_server }}"
         timeout: 900
       throttle: 5
+
+- name: Cap the downloads, not the installs (what the client_rollout role does)
+  hosts: osce_clients
+  serial: [1, 50]
+  gather_facts: false
+  tasks:
+    - name: Start AutoPcc on at most 5 clients at once
+      osce.patching.client_upgrade:
+        server: "{{ groups.osce_server[0] }}"
+        server_facts: "{{ hostvars[groups.osce_server[0]].ansible_facts.osce_server }}"
+        phase: start
+      throttle: 5
+
+    - name: Wait for every client's new build while the next ones download
+      osce.patching.client_upgrade:
+        server: "{{ groups.osce_server[0] }}"
+        server_facts: "{{ hostvars[groups.osce_server[0]].ansible_facts.osce_server }}"
+        phase: finish
+        timeout: 900
 """
 
 RETURN = r"""
@@ -93,10 +127,23 @@ build_before:
   type: int
   sample: 5600
 build:
-  description: Program build after the task (predicted in check mode).
+  description:
+    - Program build after the task (predicted in check mode). With O(phase=start), the build read before
+      C(AutoPcc.exe) ran (the new build is not verified yet; see RV(pending)).
   returned: success
   type: int
   sample: 5712
+pending:
+  description: True when the client is still behind the server's build as the task returns (O(phase=start) after
+    C(AutoPcc.exe), or O(phase=finish) in check mode).
+  returned: success
+  type: bool
+  sample: false
+phase:
+  description: The O(phase) this task ran.
+  returned: success
+  type: str
+  sample: start
 expected_build:
   description: The build the server offers.
   returned: success
@@ -107,7 +154,9 @@ arch:
   returned: success
   type: str
 bytes_expected:
-  description: Bytes the client downloads for this upgrade (C(0) when current, C(null) when the catalog does not know).
+  description:
+    - Bytes the client downloads for this upgrade (C(0) when current, C(null) when the catalog does not know).
+      Always C(0) with O(phase=finish) (the V(start) task downloads).
   returned: success
   type: int
   sample: 44200000

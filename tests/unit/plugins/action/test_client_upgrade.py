@@ -125,3 +125,53 @@ def test_client_gone_for_good_after_autopcc_is_unreachable_and_changed():
     action.clock = lambda: next(ticks)
     res = action.run(task_vars=tv)
     assert res["unreachable"] is True and "failed" not in res and res["changed"] is True
+
+
+def test_phase_start_runs_autopcc_and_does_not_wait():
+    fake = client(upgrade_to=None)  # the build stays behind: start must not wait for it
+    res, _action = run(fake, {"phase": "start"})
+    assert not res.get("failed"), res.get("msg")
+    assert res["changed"] and res["pending"] is True and res["phase"] == "start"
+    assert res["build"] == 5600 and res["bytes_expected"] == 46347060
+    assert res["diff"]["after"] == {"build": 5712}
+    assert res["reboot_required"] is True and "AutoPcc started" in res["reboot_required_source"]
+    assert [c[1]["argv"] for c in fake.calls if "argv" in c[1]] == [[SHARE, "-f", "-u"]]
+
+
+def test_phase_finish_waits_and_never_runs_anything():
+    fake = client()
+    polls = {"n": 0}
+
+    def install_ends_on_second_poll(_seconds):
+        polls["n"] += 1
+        if polls["n"] == 2:
+            fake.set_reg(CLIENT_KEY + "\\Misc.", "ProgramVer", "10.6.5712")
+
+    action, tv = make_action(ActionModule, {"server": "osce-srv", "server_facts": SERVER, "poll_interval": 1,
+                                            "timeout": 30, "phase": "finish"}, fake, host="pc1")
+    action.sleep = install_ends_on_second_poll
+    ticks = iter(range(0, 1000))
+    action.clock = lambda: next(ticks)
+    action_res = action.run(task_vars=tv)
+    assert not action_res.get("failed"), action_res.get("msg")
+    assert action_res["changed"] is False and action_res["build"] == 5712 and action_res["build_before"] == 5600
+    assert action_res["pending"] is False and action_res["bytes_expected"] == 0 and action_res["waited"] > 0
+    assert action_res["reboot_required"] is True
+    assert not any("argv" in c[1] for c in fake.calls) and fake.writes() == []
+
+
+def test_phase_finish_times_out_on_a_client_nobody_started():
+    res, _action = run(client(), {"phase": "finish"})
+    assert res["failed"] and "still 5600 after 3 s" in res["msg"]
+
+
+def test_phase_finish_in_check_mode_reads_and_does_not_wait():
+    res, _action = run(client(), {"phase": "finish"}, check_mode=True)
+    assert not res.get("failed") and res["changed"] is False and res["pending"] is True and res["build"] == 5600
+
+
+def test_phase_finish_on_a_current_client_is_a_noop():
+    fake = client(build=5712)
+    res, _action = run(fake, {"phase": "finish"})
+    assert res["changed"] is False and res["pending"] is False and res["waited"] == 0.0
+    assert res["reboot_required"] is False

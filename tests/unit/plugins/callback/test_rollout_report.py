@@ -483,3 +483,31 @@ def test_ansible_doc_renders(tmp_path):
     assert proc.returncode == 0, proc.stderr
     for text in ("report_dir", "OSCE_REPORT_LEDGER", "notification", "run_id"):
         assert text in proc.stdout
+
+
+def test_start_and_finish_tasks_make_one_upgrade_from_task_timings(tmp_path):
+    """client_upgrade phase start (the download) then phase finish (the install): one transfer whose
+    download ends with the start task and whose upgrade ends with the finish task."""
+    clock = Clock()
+    cb = make_callback(tmp_path, clock, budget_bps=100.0)
+    pc1 = Host("pc1", "osce_clients", osce_client_arch="x64")
+    inv = Inventory([pc1])
+    cb.v2_playbook_on_start(None)
+    cb.v2_playbook_on_play_start(Play("OSCE step cp5712r1 | clients", "pc1", [1], inv, step="cp5712r1"))
+    start, finish = Task("osce.patching.client_upgrade"), Task("osce.patching.client_upgrade")
+    run(cb, clock, pc1, start, "ok", {"changed": True, "phase": "start", "build_before": 5600, "build": 5600,
+                                      "pending": True, "arch": "x64", "bytes_expected": 400,
+                                      "reboot_required": True}, dt=4)
+    run(cb, clock, pc1, finish, "ok", {"changed": False, "phase": "finish", "build_before": 5600, "build": 5712,
+                                       "pending": False, "arch": "x64", "bytes_expected": 0,
+                                       "reboot_required": True}, dt=6)
+    cb.v2_playbook_on_stats(None)
+    report = json.loads((tmp_path / "reports" / "t1" / "rollout.json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    host = report["hosts"][0]
+    assert host["bytes"] == 400 and host["reboot_required"] is True
+    assert host["timings"]["download_s"] == 4.0 and host["timings"]["install_s"] == 6.0
+    assert host["timings"]["end_s"] - host["timings"]["start_s"] == 10.0
+    assert report["fleet"]["makespan_s"] == 10.0 and report["fleet"]["lower_bound_s"] == 4.0 + 6.0
+    assert [s["id"] for s in host["steps"]] == ["cp5712r1"]
+    assert host["steps"][0]["end_s"] - host["steps"][0]["start_s"] == 10.0
