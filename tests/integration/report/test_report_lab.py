@@ -126,3 +126,58 @@ def test_report_from_task_timings(tmp_path):
     assert sizes <= {44_200_000, 37_200_000}
     assert fleet_fig["bytes"] == sum(h["bytes"] for h in report["hosts"])
     assert fleet_fig["makespan_s"] > 0 and fleet_fig["efficiency"] is not None
+
+
+def test_site_yml_writes_the_report_from_the_ledger(tmp_path):
+    """playbooks/site.yml (the roles, the planner's batches, the start/finish split) with the callback:
+    the three files, JUnit that parses, rollout.json valid against the schema, fleet figures from the
+    ledger with the budget the planner was given."""
+    fleet = tmp_path / "site"
+    subprocess.run([sys.executable, str(MAKE_FLEET), "--out", str(fleet), "--server-level", "sp3_patch2",
+                    "--web", "apache", "--clients", "5", "--x86-share", "0.4", "--conventional-share", "0",
+                    "--fault", "pc0005:offline", "--install-seconds", "30", "--budget-mbps", "40", "--mode", "instant",
+                    "--settle", "0.05"],
+                   check=True, cwd=ROOT, capture_output=True, text=True)
+    reports = tmp_path / "reports"
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0",
+               ANSIBLE_CALLBACKS_ENABLED="osce.patching.rollout_report", OSCE_REPORT_DIR=str(reports),
+               OSCE_REPORT_RUN_ID="site-1", OSCE_REPORT_LEDGER=str(fleet))
+    env.pop("OSCE_REPORT_BUDGET_BPS", None)
+    proc = subprocess.run([str(WRAPPER), "ansible-playbook", "-i", str(fleet / "inventory.yml"), "playbooks/site.yml"],
+                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    out = reports / "site-1"
+    assert sorted(p.name for p in out.iterdir()) == ["junit.xml", "report.html", "rollout.json"]
+
+    report = json.loads((out / "rollout.json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    inventory = (fleet / "inventory.yml").read_text()
+    budget = float(re.search(r"^\s*osce_bandwidth_budget_bps: (\d+)$", inventory, re.M).group(1))
+    assert report["budget_bps"] == budget  # the planner's input, not an option of the callback
+
+    clients = [f"pc{i:04d}" for i in range(1, 6)]
+    hosts = {h["name"]: h for h in report["hosts"]}
+    for name in clients[:4]:
+        h = hosts[name]
+        assert (h["build_before"], h["build_after"], h["level_after"]) == (5600, 5712, "cp5712r1"), h
+        assert h["verdict"] == "up_to_date" and not h["failed"]
+        # one upgrade made of the start (download) and finish (install) tasks, timed by the ledger
+        assert h["timings"]["download_s"] > 0 and h["timings"]["install_s"] == pytest.approx(30.0), h["timings"]
+    assert hosts["pc0005"]["online"] is False and not hosts["pc0005"]["failed"]
+
+    records = [json.loads(line) for line in (fleet / "lab" / "ledger.jsonl").read_text().splitlines() if line.strip()]
+    assert sorted(r["host"] for r in records) == clients[:4]
+    total = sum(r["bytes"] for r in records)
+    start, end = min(r["start"] for r in records), max(r["end"] for r in records)
+    floor = total / budget + min(r["install_seconds"] for r in records)
+    fig = report["fleet"]
+    assert fig["source"] == "lab-ledger" and fig["bytes"] == total
+    assert fig["makespan_s"] == pytest.approx(end - start, abs=1e-3)
+    assert fig["efficiency"] == pytest.approx(floor / (end - start), abs=1e-3)
+    assert [h for b in report["batches"] for h in b["hosts"]] and all(not b["failed_hosts"] for b in report["batches"])
+
+    suite = ET.parse(out / "junit.xml").getroot().find("testsuite")
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert set(clients) <= set(cases) and cases["pc0005"].find("skipped") is not None
+    assert all(c.find("failure") is None and c.find("error") is None for c in cases.values())
+    assert "<svg" in (out / "report.html").read_text()
