@@ -51,23 +51,32 @@ def best_of(clients: list[dict], runs: int) -> tuple[float, object]:
     return best, plan
 
 
+def measure(runs: int = 5) -> dict:
+    """Best planner time for 10k and 100k clients (``runs`` for 100k, 4 × runs for 10k) and their ratio;
+    ``notes`` are comment lines describing the plans."""
+    small, big = fleet(10_000), fleet(100_000)
+    best_of(small, 1)  # warm-up: imports, allocator
+    t_small, plan_small = best_of(small, runs * 4)  # short runs: more of them
+    t_big, plan_big = best_of(big, runs)
+    notes = [f"{label}: {t:.4f}s, {plan.clients} online, serial {len(plan.serial)} batches "
+             f"{plan.serial[:4]}..., throttle {plan.throttle}, predicted/floor {plan.predicted_over_floor:.3f}"
+             for label, t, plan in (("10k", t_small, plan_small), ("100k", t_big, plan_big))]
+    return {"planner_10k_s": t_small, "planner_100k_s": t_big, "planner_growth_10k_to_100k": t_big / t_small,
+            "notes": notes}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per size (best is reported)")
     args = parser.parse_args()
     print(f"# planner bench: python {platform.python_version()} on {platform.machine()}, "
           f"best of {args.runs} runs")
-    small, big = fleet(10_000), fleet(100_000)
-    best_of(small, 1)  # warm-up: imports, allocator
-    t_small, plan_small = best_of(small, args.runs * 4)  # short runs: more of them
-    t_big, plan_big = best_of(big, args.runs)
-    for label, t, plan in (("10k", t_small, plan_small), ("100k", t_big, plan_big)):
-        print(f"# {label}: {t:.4f}s, {plan.clients} online, serial {len(plan.serial)} batches "
-              f"{plan.serial[:4]}..., throttle {plan.throttle}, predicted/floor "
-              f"{plan.predicted_over_floor:.3f}")
-    print(f"planner_10k_s: {t_small:.4f}")
-    print(f"planner_100k_s: {t_big:.4f}")
-    print(f"planner_growth_10k_to_100k: {t_big / t_small:.2f}")
+    fig = measure(args.runs)
+    for note in fig["notes"]:
+        print(f"# {note}")
+    print(f"planner_10k_s: {fig['planner_10k_s']:.4f}")
+    print(f"planner_100k_s: {fig['planner_100k_s']:.4f}")
+    print(f"planner_growth_10k_to_100k: {fig['planner_growth_10k_to_100k']:.2f}")
     return 0
 
 
