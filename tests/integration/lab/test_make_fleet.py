@@ -5,7 +5,6 @@ import hashlib
 import json
 import subprocess
 import sys
-import time
 
 import jsonschema
 import pytest
@@ -86,13 +85,15 @@ def test_cp5712_date_must_agree_with_level(tmp_path):
                      "--clients", "1", "--cp5712-installed-on", "2015-01-22"])
 
 
-def test_two_thousand_clients_in_seconds(tmp_path):
-    t = time.monotonic()
+def test_two_thousand_clients(tmp_path):
+    # scale, not speed (speed belongs to bench/): every client gets its state file and its site
     make_fleet.main(["--out", str(tmp_path / "f"), "--server-level", "sp3_patch1", "--web", "iis-virtual",
                      "--clients", "2000", "--x86-share", "0.4", "--conventional-share", "0.2", "--offline", "25",
                      "--sites", "4", "--site-mbps", "50"])
-    assert time.monotonic() - t < 10
-    assert len(list((tmp_path / "f" / "hosts").glob("pc*.json"))) == 2000
+    clients = sorted((tmp_path / "f" / "hosts").glob("pc*.json"))
+    assert len(clients) == 2000
+    inventory = (tmp_path / "f" / "inventory.yml").read_text()
+    assert all(inventory.count(f"osce_site: site{n}") == 500 for n in range(1, 5))
 
 
 def test_help_lists_levels_and_faults():
