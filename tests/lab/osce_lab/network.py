@@ -33,7 +33,7 @@ from .state import flocked, read_json, write_json
 
 EPS = 1e-9
 TASK_MARKER = "task-"     # <fleet>/lab/busy/task-<host>: the controller runs a task on <host>
-TASK_GRACE_MIN_S = 2.0
+TASK_GRACE_MIN_S = 30.0  # longer than a worker takes to start its module on a loaded machine
 
 
 def touch_existing(path: Path | None, stale: bool = False) -> None:
