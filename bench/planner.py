@@ -65,6 +65,15 @@ def measure(runs: int = 5) -> dict:
             "notes": notes}
 
 
+FORMATS = {"planner_10k_s": "{:.4f}", "planner_100k_s": "{:.4f}", "planner_growth_10k_to_100k": "{:.2f}"}
+
+
+def print_figures(fig: dict, names) -> None:
+    """One ``name: value`` line per figure in ``names`` (bench/README.md: the lines scripts read)."""
+    for name in names:
+        print(f"{name}: {FORMATS[name].format(fig[name])}")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per size (best is reported)")
@@ -74,9 +83,7 @@ def main() -> int:
     fig = measure(args.runs)
     for note in fig["notes"]:
         print(f"# {note}")
-    print(f"planner_10k_s: {fig['planner_10k_s']:.4f}")
-    print(f"planner_100k_s: {fig['planner_100k_s']:.4f}")
-    print(f"planner_growth_10k_to_100k: {fig['planner_growth_10k_to_100k']:.2f}")
+    print_figures(fig, FORMATS)
     return 0
 
 

@@ -150,8 +150,7 @@ def main(argv=None) -> int:
     print("# targets: makespan_over_floor <= 1.10, ours_over_baseline <= 0.75, peak_over_budget <= 1.00")
     for name, value in results.items():
         print(f"{name}: {value:.3f}")
-    print(f"planner_100k_s: {timing['planner_100k_s']:.4f}")
-    print(f"planner_growth_10k_to_100k: {timing['planner_growth_10k_to_100k']:.2f}")
+    planner.print_figures(timing, ("planner_100k_s", "planner_growth_10k_to_100k"))
     return 0
 
 
