@@ -57,7 +57,8 @@ class ActionModule(OsceAction):
         state = {"build": program["program_build"], "arch": program["arch"]}
         if ctx.args["phase"] == "finish" and not ctx.check_mode and not self._current(ctx, state["build"]):
             ctx.notes["build_seen"] = state["build"]
-            state["build"], ctx.notes["waited"] = self._wait_for_build(ctx, state["build"])
+            # just read and behind: poll first, an immediate re-read would be a wasted round trip
+            state["build"], ctx.notes["waited"] = self._wait_for_build(ctx, state["build"], read_now=False)
         return state
 
     @staticmethod
@@ -93,11 +94,14 @@ class ActionModule(OsceAction):
         build, outcome["waited"] = self._wait_for_build(ctx, before["build"])
         return {**before, "build": build}
 
-    def _wait_for_build(self, ctx: Context, build: int | None) -> tuple[int | None, float]:
-        """Re-read the program build until it reaches the server's; returns it and the seconds waited."""
+    def _wait_for_build(self, ctx: Context, build: int | None, read_now: bool = True) -> tuple[int | None, float]:
+        """Re-read the program build until it reaches the server's; returns it and the seconds waited.
+        ``read_now=False``: wait one poll interval before the first read."""
         reader: ClientReader = ctx.notes["reader"]
         start = self.clock()
         deadline = start + ctx.args["timeout"]
+        if not read_now:
+            self.sleep(ctx.args["poll_interval"])
         while True:
             reader.forget()
             try:
@@ -134,11 +138,11 @@ class ActionModule(OsceAction):
             upgraded = seen != after["build"]
             basis = REBOOT_BASIS if upgraded else "program build unchanged while this task waited (see the start task)"
             waited = ctx.notes.get("waited", 0.0)
-        elif phase == "start" and changes and not ctx.check_mode:
-            upgraded, basis, waited = True, REBOOT_BASIS_STARTED, 0.0
         else:
+            # phase start: ``after`` is the predicted build (verify does not wait), hence its own basis
             upgraded = bool(changes) and after["build"] != before["build"]
-            basis = REBOOT_BASIS if upgraded else "program build unchanged"
+            started_only = outcome.get("unverified", False)
+            basis = (REBOOT_BASIS_STARTED if started_only else REBOOT_BASIS) if upgraded else "program build unchanged"
             waited = outcome.get("waited", 0.0)
         downloads = bool(changes) and phase != "finish"
         build = before["build"] if outcome.get("unverified") else after["build"]

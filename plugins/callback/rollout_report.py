@@ -469,9 +469,8 @@ class Recorder:
             up = started[-1]
             up["download_s"] = up["download_s"] if up["download_s"] is not None else up["end"] - up["start"]
             up["install_s"] = max(0.0, timing["end"] - up["end"])
-            for step in rec["steps"][-1:]:
-                if step.get("_start") == up["start"]:
-                    step["_end"] = timing["end"]
+            if rec["steps"] and rec["steps"][-1].get("_start") == up["start"]:
+                rec["steps"][-1]["_end"] = timing["end"]
             up["end"] = timing["end"]
             if status == "failed":
                 up["status"] = status

@@ -141,9 +141,11 @@ def test_phase_start_runs_autopcc_and_does_not_wait():
 def test_phase_finish_waits_and_never_runs_anything():
     fake = client()
     polls = {"n": 0}
+    calls_at_poll = []
 
     def install_ends_on_second_poll(_seconds):
         polls["n"] += 1
+        calls_at_poll.append(len(fake.calls))
         if polls["n"] == 2:
             fake.set_reg(CLIENT_KEY + "\\Misc.", "ProgramVer", "10.6.5712")
 
@@ -158,6 +160,9 @@ def test_phase_finish_waits_and_never_runs_anything():
     assert action_res["pending"] is False and action_res["bytes_expected"] == 0 and action_res["waited"] > 0
     assert action_res["reboot_required"] is True
     assert not any("argv" in c[1] for c in fake.calls) and fake.writes() == []
+    # gather's read, then one read per poll: no immediate re-read of a build just seen behind
+    per_read = calls_at_poll[0]
+    assert per_read > 0 and calls_at_poll == [per_read, 2 * per_read] and len(fake.calls) == 3 * per_read
 
 
 def test_phase_finish_times_out_on_a_client_nobody_started():
