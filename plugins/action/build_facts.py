@@ -9,8 +9,9 @@ from ansible_collections.osce.patching.plugins.module_utils.chain import plan_ch
 from ansible_collections.osce.patching.plugins.module_utils.levels import detect_level
 from ansible_collections.osce.patching.plugins.plugin_utils import _server
 from ansible_collections.osce.patching.plugins.plugin_utils._action_base import Context, OsceAction
+from ansible_collections.osce.patching.plugins.plugin_utils._state import CollectionState
 
-SUBSETS = ("patch_history", "web_server", "client_program")
+SUBSETS = ("patch_history", "web_server", "client_program", "collection_state")
 
 
 class ActionModule(OsceAction):
@@ -44,6 +45,8 @@ class ActionModule(OsceAction):
         facts["warnings"].extend(facts["web_server"].pop("warnings", []))
         facts["web_server"].pop("assumed", None)
         facts["warnings"].extend(plan.warnings)
+        if "collection_state" in subset:
+            facts["collection_state"] = CollectionState(server.locator).read()
         facts["cp_installed"] = detection.level in ("cp5712r1", "osce11")
         facts["profile_entries"] = server.locator.used_entries()
         return facts

@@ -32,10 +32,12 @@ options:
         (profile entry C(iis_site)) unless the calibrated iSPS port record says the default web site.
       - C(client_program) reads the version of the client program the server offers (profile entry
         C(server_client_program), C(Tmlisten.exe)); without it the build comes from the catalog for the level.
-      - C(all) is all three (5 round trips). An empty list reads only the registry and C(ofcscan.ini) (2).
+      - "C(collection_state) reads this collection's own record on the server (profile entry C(collection_state)):
+        the run lock, a reboot still owed, the steps it installed and whether a privilege marker is open."
+      - C(all) is all four (6 round trips). An empty list reads only the registry and C(ofcscan.ini) (2).
     type: list
     elements: str
-    choices: [patch_history, web_server, client_program, all]
+    choices: [patch_history, web_server, client_program, collection_state, all]
     default: [patch_history]
   include_patch2:
     description:
@@ -83,7 +85,7 @@ EXAMPLES = r"""
   ansible.builtin.debug:
     msg: "{{ ansible_facts.osce_server.level }} -> {{ ansible_facts.osce_server.chain.steps | map(attribute='id') | list }}"
 
-- name: Everything, including the web server kind and Tmlisten.exe (5 round trips)
+- name: Everything, including the web server kind, Tmlisten.exe and our own record (6 round trips)
   osce.patching.build_facts:
     gather_subset: [all]
     sps_versions:
@@ -181,6 +183,16 @@ ansible_facts:
           description: The planned chain (C(steps) with C(id), C(name), C(from_level), C(to_level)), C(blockers), C(warnings), C(nothing_to_do).
           type: dict
           returned: success
+        collection_state:
+          description:
+            - This collection's own record on the server (with O(gather_subset) C(collection_state)).
+            - C(run_lock) (C(run_id), C(controller), C(user), C(pid), C(started)), C(lock_broken), C(reboot_debt)
+              (C(step), C(exit_code), C(since), C(run_id)) are objects or null; C(applied) maps a step id to
+              C(step), C(sha256), C(installed), C(run_id); C(privilege_marker_present) tells whether a privilege
+              marker is open; C(unreadable) lists values that are not a JSON object (never trusted).
+          type: dict
+          returned: when O(gather_subset) has C(collection_state)
+          sample: {exists: true, run_lock: null, reboot_debt: null, applied: {}, privilege_marker_present: false}
         cp_installed:
           description: Whether CP 5712r1 (or OSCE 11) is on the server.
           type: bool

@@ -39,7 +39,8 @@ def test_all_subsets_read_web_server_and_tmlisten():
     assert facts["privilege"]["state"] == "off"
     assert facts["privilege"]["confidence"] == "calibrated"
     assert [s["id"] for s in facts["chain"]["steps"]] == ["cp5495", "sp3_patch2", "cp5712r1"]
-    assert action.gateway.round_trips == 5
+    assert facts["collection_state"]["exists"] is False  # nothing recorded on a server we never touched
+    assert action.gateway.round_trips == 6
 
 
 def test_cp5712_before_cutoff_replans_r1_from_history():

@@ -1,0 +1,74 @@
+# Copyright: (c) 2026, osce.patching contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The collection's own record on the OSCE server, as plain data (pure: no I/O).
+
+One registry key (profile entry ``collection_state``, ``HKLM:\\SOFTWARE\\osce.patching``) holds a
+REG_SZ value per fact, each a JSON object, so one ``win_reg_stat`` reads them all:
+
+- ``RunLock``: the run that holds the estate: ``run_id``, ``controller``, ``user``, ``pid``, ``started``.
+- ``LockBroken``: the last lock broken on purpose: ``run_id`` (the broken holder), ``by_run``, ``at``, ``reason``.
+- ``RebootDebt``: a reboot an installer asked for and nobody has done yet: ``step``, ``exit_code``,
+  ``since``, ``run_id``.
+- ``Applied.<step id>``: a step this collection installed: ``step``, ``sha256``, ``installed``, ``run_id``.
+
+Times are ISO 8601 UTC (``2026-12-02T18:40:00Z``). The privilege marker keeps its own subkey
+(profile entry ``privilege_marker``); its presence shows in the key's sub keys.
+"""
+from __future__ import annotations
+
+import json
+import typing as t
+
+RUN_LOCK = "RunLock"
+LOCK_BROKEN = "LockBroken"
+REBOOT_DEBT = "RebootDebt"
+APPLIED_PREFIX = "Applied."
+MARKER_SUBKEY = "PrivilegeMarker"
+
+
+def encode(payload: t.Mapping[str, t.Any]) -> str:
+    """The REG_SZ text stored for one fact."""
+    return json.dumps(dict(payload), sort_keys=True, separators=(",", ":"))
+
+
+def applied_name(step_id: str) -> str:
+    return f"{APPLIED_PREFIX}{step_id}"
+
+
+def _decode(name: str, raw: t.Any, unreadable: list[str]) -> dict[str, t.Any] | None:
+    try:
+        value = json.loads(str(raw))
+    except ValueError:
+        value = None
+    if not isinstance(value, dict):
+        unreadable.append(name)
+        return None
+    return value
+
+
+def parse_values(values: t.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
+    """The record from the key's values (``None``: the key does not exist yet).
+
+    Returns ``run_lock``, ``lock_broken``, ``reboot_debt`` (each a dict or ``None``), ``applied``
+    (step id -> dict), ``privilege_marker_present`` and ``unreadable`` (value names that are not a
+    JSON object: reported, never trusted).
+    """
+    out: dict[str, t.Any] = {"exists": values is not None, "run_lock": None, "lock_broken": None,
+                             "reboot_debt": None, "applied": {}, "privilege_marker_present": False,
+                             "unreadable": []}
+    if values is None:
+        return out
+    unreadable: list[str] = out["unreadable"]
+    by_lower = {str(k).lower(): k for k in values}
+    for field, name in (("run_lock", RUN_LOCK), ("lock_broken", LOCK_BROKEN), ("reboot_debt", REBOOT_DEBT)):
+        real = by_lower.get(name.lower())
+        if real is not None:
+            out[field] = _decode(real, values[real], unreadable)
+    for name, raw in values.items():
+        if str(name).lower().startswith(APPLIED_PREFIX.lower()):
+            decoded = _decode(str(name), raw, unreadable)
+            if decoded is not None:
+                out["applied"][str(name)[len(APPLIED_PREFIX):]] = decoded
+    subkeys = [str(s).lower() for s in values.get("__sub_keys__") or []]
+    out["privilege_marker_present"] = MARKER_SUBKEY.lower() in subkeys
+    return out
