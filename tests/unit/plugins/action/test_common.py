@@ -16,6 +16,7 @@ MINIMAL = {
     "client_upgrade": {"server": "osce-srv", "server_facts": {"client_program": {"build": 5712}}},
     "pattern_verify": {"server_facts": {}},
     "calibrate": {"mode": "snapshot", "path": "/nonexistent/snap.json"},
+    "run_lock": {"state": "present", "run_id": "r1", "settle": 0},
 }
 
 
