@@ -11,6 +11,10 @@ from ansible_collections.osce.patching.plugins.plugin_utils._action_base import 
 from ansible_collections.osce.patching.plugins.plugin_utils._server import ServerReader
 
 
+def before_marker_key(ctx: Context) -> str:
+    return ctx.notes["store"].marker_key()
+
+
 class ActionModule(OsceAction):
     MODULE = "upgrade_privilege"
     VERB = "set the upgrade privilege"
@@ -55,6 +59,9 @@ class ActionModule(OsceAction):
                 if before["privilege"].get(target) != value:
                     changes.append(Change("restore", target, {"value": value}))
                 changes.append(Change("clear_marker", target))
+            if ctx.notes["store"].marker_exists:
+                # the whole key goes, so "a marker is open" (collection_state) is simply "the key exists"
+                changes.append(Change("remove_marker_key", before_marker_key(ctx)))
             return changes
         store: priv.PrivilegeStore = ctx.notes["store"]
         for target, current in before["privilege"].items():
@@ -85,8 +92,10 @@ class ActionModule(OsceAction):
                 store.write_marker(c.target, c.data["original"])
             elif c.kind in ("set", "restore"):
                 store.write(c.target, c.data["value"])
-            elif c.kind == "clear_marker":
+            elif c.kind == "clear_marker" and not any(x.kind == "remove_marker_key" for x in changes):
                 store.clear_marker(c.target)
+            elif c.kind == "remove_marker_key":
+                store.remove_marker_key()
         return {}
 
     def verify(self, ctx, before, changes, outcome):

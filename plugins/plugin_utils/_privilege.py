@@ -100,8 +100,16 @@ class PrivilegeStore:
         return self.loc.entry("privilege_marker").keys[0]
 
     def read_marker(self) -> dict[str, str]:
-        values = self.loc.gateway.reg_key(self.marker_key()) or {}
-        return {k: str(v) for k, v in values.items() if k != "__sub_keys__"}
+        values = self.loc.gateway.reg_key(self.marker_key())
+        self.marker_exists = values is not None
+        return {k: str(v) for k, v in (values or {}).items() if k != "__sub_keys__"}
+
+    #: whether the marker key exists (set by :meth:`read_marker`); an empty key is still "open" for readers
+    #: of the collection state, so a full restore removes the key itself
+    marker_exists: bool = False
+
+    def remove_marker_key(self) -> None:
+        self.loc.gateway.reg_delete(self.marker_key())
 
     # -- writes ---------------------------------------------------------------------------------
     def write_marker(self, target: str, original: str | None) -> None:

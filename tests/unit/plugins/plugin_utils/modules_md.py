@@ -14,8 +14,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[4]
 
-MODS = ["build_facts", "upgrade_privilege", "patch_chain", "sps_ports", "client_upgrade", "pattern_verify", "calibrate", "run_lock"]
+MODS = ["build_facts", "upgrade_privilege", "patch_chain", "sps_ports", "client_upgrade", "pattern_verify", "calibrate", "run_lock", "rollout_step"]
 ENTRIES = {
+    "rollout_step": [],
     "build_facts": ["server_version", "server_sp_build", "server_local_path", "server_ofcscan_ini",
                     "server_conventional_pattern_version", "server_agent_pattern_version", "server_trusted_port",
                     "upgrade_privilege_root", "isps_port_frs_http", "isps_port_frs_https", "isps_port_wrs_http",

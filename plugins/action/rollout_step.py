@@ -1,0 +1,119 @@
+# Copyright: (c) 2026, osce.patching contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""osce.patching.rollout_step: decide one step of the chain for the server and its clients (no remote call).
+
+The roles ask this module, never Jinja, who is behind, what a step costs, what check mode predicts,
+whether the clients may go on and whether the privilege may be released (``module_utils/step.py``).
+"""
+from __future__ import annotations
+
+import typing as t
+from pathlib import Path
+
+import yaml
+
+from ansible_collections.osce.patching.plugins.module_utils import step as core
+from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
+from ansible_collections.osce.patching.plugins.plugin_utils._action_base import ActionFailure, Context, OsceAction
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Facts and inventory variables the collection itself sets or reads, besides the roles' arguments.
+RUNTIME_VARIABLES = frozenset((
+    "osce_server", "osce_client_state", "osce_client_online", "osce_rollout", "osce_release", "osce_settings",
+    "osce_preflight_ok", "osce_preflight_report", "osce_sps_found_version", "osce_tmcm_found_version",
+    "osce_isps_endpoints", "osce_step", "osce_step_server", "osce_run_id", "osce_run_outcome", "osce_run_stopped",
+    "osce_lock", "osce_site", "osce_share_host", "osce_sps_sysinfo", "osce_online", "osce_lab",
+    "osce_winrm_password", "osce_privilege_state", "osce_calibrate_phase", "osce_calibrate_path",
+    "osce_calibrate_entry", "osce_calibration", "osce_break_lock", "osce_batch_health",
+))
+
+
+def known_variables() -> set[str]:
+    """Every option of every role's argument spec, plus the runtime facts above."""
+    names: set[str] = set(RUNTIME_VARIABLES) | set(core.SETTING_VARIABLES)
+    for spec_file in sorted((ROOT / "roles").glob("*/meta/argument_specs.yml")):
+        specs = (yaml.safe_load(spec_file.read_text(encoding="utf-8")) or {}).get("argument_specs") or {}
+        for entry in specs.values():
+            names.update((entry or {}).get("options") or {})
+    return names
+
+
+class ActionModule(OsceAction):
+    MODULE = "rollout_step"
+    VERB = "decide the rollout step"
+    NEEDS_CATALOG = True
+
+    def _server(self, ctx: Context) -> dict[str, t.Any]:
+        facts = ctx.args.get("server_facts") or (ctx.task_vars.get("ansible_facts") or {}).get("osce_server") \
+            or ctx.task_vars.get("osce_server")
+        if not isinstance(facts, dict) or not facts.get("level"):
+            raise OsceError("server_facts", "are missing (no level)", None,
+                            "run osce.patching.build_facts on the OSCE server first (preflight does)")
+        return dict(facts)
+
+    def _clients(self, ctx: Context) -> list[core.ClientState]:
+        hostvars = ctx.task_vars.get("hostvars") or {}
+        groups = ctx.task_vars.get("groups") or {}
+        names = list(ctx.args["clients"]) if ctx.args["clients"] is not None else list(groups.get(ctx.args["clients_group"]) or [])
+        out = []
+        for name in names:
+            hv = hostvars[name] if name in hostvars else {}
+            out.append(core.ClientState.from_fact(name, hv.get("osce_client_state"), arch=hv.get("osce_client_arch"),
+                                                  site=hv.get("osce_site")))
+        return out
+
+    def gather(self, ctx: Context) -> dict[str, t.Any]:
+        phase, step_id = ctx.args["phase"], ctx.args["step"]
+        clients = self._clients(ctx)
+        if phase == "preflight":
+            return self._preflight(ctx, clients)
+        settings = core.settings_from_vars(ctx.task_vars)
+        if phase == "batch":
+            health = core.batch_health([c for c in clients if c.name in set(ctx.args["batch"])],
+                                       settings.max_fail_percentage, step_id)
+            return {"osce_batch_health": {"step": step_id, **health.as_dict()}}
+        server = self._server(ctx)
+        if phase == "close":
+            release = core.release_decision((server.get("client_program") or {}).get("build"), clients,
+                                            settings.offline_clients)
+            return {"osce_release": {"step": step_id, **release.as_dict()}}
+        forks = ctx.task_vars.get("ansible_forks")
+        decision = core.decide_step(step_id, server=server, catalog=ctx.catalog, clients=clients, settings=settings,
+                                    check_mode=ctx.check_mode, forks=forks if isinstance(forks, int) else None,
+                                    installed=phase == "installed")
+        current_build = (server.get("client_program") or {}).get("build")
+        gate = core.gate_before_step(step_id, current_build, clients)
+        return {"osce_rollout": {**decision.as_dict(), "phase": phase, "gate": gate.as_dict(),
+                                 "hosts": list(decision.clients), "settings": settings.as_dict(),
+                                 "total_bytes": (decision.plan or {}).get("total_bytes", 0),
+                                 "predicted_makespan_s": (decision.plan or {}).get("predicted_makespan_s", 0.0),
+                                 "lower_bound_s": (decision.plan or {}).get("lower_bound_s", 0.0)}}
+
+    def _preflight(self, ctx: Context, clients: list[core.ClientState]) -> dict[str, t.Any]:
+        """Every problem at once: unknown variables, a bad setting, then every step planned."""
+        problems = [e.line() for e in core.unknown_variables(ctx.task_vars.keys(), known_variables())]
+        try:
+            settings = core.settings_from_vars(ctx.task_vars)
+        except OsceError as exc:
+            return {"osce_settings": {}, "problems": problems + [exc.line()]}
+        server = self._server(ctx)
+        chain_ids = [s["id"] for s in (server.get("chain") or {}).get("steps") or []]
+        forks = ctx.task_vars.get("ansible_forks")
+        problems += [e.line() for e in core.check_every_step(chain_ids, server=server, catalog=ctx.catalog,
+                                                             clients=clients, settings=settings,
+                                                             forks=forks if isinstance(forks, int) else None)]
+        catch_up = core.decide_step(core.CATCH_UP, server=server, catalog=ctx.catalog, clients=clients, settings=settings)
+        marker = bool((server.get("collection_state") or {}).get("privilege_marker_present"))
+        return {"osce_settings": settings.as_dict(), "problems": problems, "estate": core.estate(clients),
+                "work_due": bool(chain_ids) or catch_up.due or marker}
+
+    def check_input(self, ctx: Context) -> None:
+        if ctx.args["phase"] == "batch" and not ctx.args["batch"]:
+            raise ActionFailure("phase batch needs the batch's clients", "pass batch: \"{{ ansible_play_batch }}\"",
+                                field="batch")
+
+    def report(self, ctx, before, after, changes, outcome):
+        facts = {k: v for k, v in after.items() if k not in ("problems", "estate")}
+        result: dict[str, t.Any] = {"ansible_facts": facts, **after}
+        return result
