@@ -136,10 +136,10 @@ class ActionModule(OsceAction):
         # absent
         if holder is None:
             return []
+        if on_purpose:  # before "our own lock": unlock.yml gives the dead run's id as both run_id and break_lock
+            return [self._break(ctx, holder, f"broken on purpose by {self.user()}"), Change("release", cs.RUN_LOCK)]
         if holder.get("run_id") == run_id:
             return [Change("release", cs.RUN_LOCK)]
-        if on_purpose:
-            return [self._break(ctx, holder, f"broken on purpose by {self.user()}"), Change("release", cs.RUN_LOCK)]
         warnings.append(f"left the run lock on {ctx.host} alone: {describe(holder)} (not {run_id})")
         return []
 

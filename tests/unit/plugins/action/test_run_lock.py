@@ -111,8 +111,9 @@ def test_absent_semantics():
     res = run(fake, {"state": "absent", "run_id": "r0"})
     assert res["changed"] and lock_of(fake) is None and res["held_by_us"] is False and res["lock"] is None
     hold(fake, "r0")
-    res = run(fake, {"state": "absent", "run_id": "r0", "break_lock": "r0"})
-    assert res["changed"] and lock_of(fake) is None
+    res = run(fake, {"state": "absent", "run_id": "r0", "break_lock": "r0"})  # what playbooks/unlock.yml does
+    assert res["changed"] and lock_of(fake) is None and lock_of(fake, "LockBroken")["run_id"] == "r0"
+    assert res["broken"]["reason"] == "broken on purpose by ops"
     hold(fake, "r5")
     res = run(fake, {"state": "absent", "run_id": "r5x", "break_lock": "r5"})
     assert res["changed"] and lock_of(fake) is None
