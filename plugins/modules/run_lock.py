@@ -52,7 +52,7 @@ options:
       - Seconds to wait after writing the lock before reading it back to prove this run holds it.
       - Longer than the time two runs may take between their first read and their write.
     type: float
-    default: 3
+    default: 3.0
 extends_documentation_fragment:
   - osce.patching.common
 attributes:

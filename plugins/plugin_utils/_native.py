@@ -22,7 +22,7 @@ def plain(value: t.Any) -> t.Any:
 
     Tuples and sets become lists, mappings dicts (keys made plain too); other objects are returned as they are.
     """
-    if value is None or type(value) in (bool, str, int, float):
+    if value is None:
         return value
     if isinstance(value, bool):
         return bool(value)
