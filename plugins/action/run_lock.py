@@ -124,7 +124,8 @@ class ActionModule(OsceAction):
                 return []
             if stale:
                 reason = f"holder process {holder.get('pid')} on {holder.get('controller')} is gone"
-                warnings.append(f"took over a stale run lock: {describe(holder)}, but {reason}")
+                verb = "would take over" if ctx.check_mode else "took over"
+                warnings.append(f"{verb} a stale run lock: {describe(holder)}, but {reason}")
                 return [self._break(ctx, holder, reason), Change("take", cs.RUN_LOCK, {"lock": self._mine(ctx)})]
             if on_purpose:
                 return [self._break(ctx, holder, f"broken on purpose by {self.user()}"),
