@@ -14,6 +14,7 @@ from ansible_collections.osce.patching.plugins.module_utils.errors import OsceEr
 from ansible_collections.osce.patching.plugins.module_utils.ini import parse_ini
 from ansible_collections.osce.patching.plugins.module_utils.profile import expand
 from ansible_collections.osce.patching.plugins.plugin_utils._action_base import Change, Context, OsceAction
+from ansible_collections.osce.patching.plugins.plugin_utils._native import plain
 from ansible_collections.osce.patching.plugins.plugin_utils._server import ServerReader
 
 VERSION = 1
@@ -155,7 +156,7 @@ class ActionModule(OsceAction):
                                       "source": f"osce.patching.calibrate on {ctx.host} {snap['taken'][:10]}",
                                       "description": f"{ctx.profile.entry(entry_name).description} "
                                                      f"(was {c['before']!r}, became {c['after']!r})"}}
-            snippet = yaml.safe_dump({"osce_profile_overrides": overrides}, sort_keys=False, width=120)
+            snippet = yaml.safe_dump(plain({"osce_profile_overrides": overrides}), sort_keys=False, width=120)
         elif not changed:
             snippet = ("# nothing changed between the snapshots: change the setting in the console between "
                        "mode=snapshot and mode=compare, or add the location with extra_files / extra_keys")

@@ -124,7 +124,8 @@ class ActionModule(OsceAction):
                 return []
             if stale:
                 reason = f"holder process {holder.get('pid')} on {holder.get('controller')} is gone"
-                warnings.append(f"took over a stale run lock: {describe(holder)}, but {reason}")
+                verb = "would take over" if ctx.check_mode else "took over"
+                warnings.append(f"{verb} a stale run lock: {describe(holder)}, but {reason}")
                 return [self._break(ctx, holder, reason), Change("take", cs.RUN_LOCK, {"lock": self._mine(ctx)})]
             if on_purpose:
                 return [self._break(ctx, holder, f"broken on purpose by {self.user()}"),
@@ -136,10 +137,10 @@ class ActionModule(OsceAction):
         # absent
         if holder is None:
             return []
+        if on_purpose:  # before "our own lock": unlock.yml gives the dead run's id as both run_id and break_lock
+            return [self._break(ctx, holder, f"broken on purpose by {self.user()}"), Change("release", cs.RUN_LOCK)]
         if holder.get("run_id") == run_id:
             return [Change("release", cs.RUN_LOCK)]
-        if on_purpose:
-            return [self._break(ctx, holder, f"broken on purpose by {self.user()}"), Change("release", cs.RUN_LOCK)]
         warnings.append(f"left the run lock on {ctx.host} alone: {describe(holder)} (not {run_id})")
         return []
 

@@ -52,7 +52,7 @@ options:
       - Seconds to wait after writing the lock before reading it back to prove this run holds it.
       - Longer than the time two runs may take between their first read and their write.
     type: float
-    default: 3
+    default: 3.0
 extends_documentation_fragment:
   - osce.patching.common
 attributes:
@@ -76,26 +76,26 @@ author:
 """
 
 EXAMPLES = r"""
-- name: Take the run lock for this run
+- name: Take the run lock for this run (fails naming the holder when another run has it)
   osce.patching.run_lock:
     state: present
-    run_id: "{{ osce_run_id }}"
-
-- name: Release it when the run ends
-  osce.patching.run_lock:
-    state: absent
-    run_id: "{{ osce_run_id }}"
+    run_id: nightly-20261202
 
 - name: Who holds the lock?
   osce.patching.run_lock:
     state: query
   register: osce_lock
 
+- name: Release it when the run ends (in an always block)
+  osce.patching.run_lock:
+    state: absent
+    run_id: nightly-20261202
+
 - name: Break the lock of a run that is known to be dead (what playbooks/unlock.yml does)
   osce.patching.run_lock:
     state: absent
-    run_id: 20261202T184000-ctl1
-    break_lock: 20261202T184000-ctl1
+    run_id: nightly-20261201
+    break_lock: nightly-20261201
 """
 
 RETURN = r"""

@@ -42,6 +42,7 @@ from ansible.utils.display import Display
 from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
 from ansible_collections.osce.patching.plugins.plugin_utils import _gateway, _spec
 from ansible_collections.osce.patching.plugins.plugin_utils._gateway import Gateway, GatewayError
+from ansible_collections.osce.patching.plugins.plugin_utils._native import plain
 
 display = Display()
 
@@ -86,11 +87,12 @@ class Context:
 
 
 def _merged(var: t.Any, opt: t.Any) -> dict[str, t.Any]:
+    """A play variable with the task option over it, as plain Python values (see ``_native``)."""
     out: dict[str, t.Any] = {}
     for source in (var, opt):
         if isinstance(source, dict):
             out.update(source)
-    return out
+    return plain(out)
 
 
 class OsceAction(ActionBase):
@@ -161,7 +163,7 @@ class OsceAction(ActionBase):
             raise ActionFailure(f"invalid arguments: {message}",
                                 f"see ansible-doc osce.patching.{self.MODULE} for the accepted options",
                                 field="task arguments") from None
-        return args
+        return plain(args)  # ansible-core 2.19 hands tagged str/int/dict/list subclasses
 
     def _load(self, ctx: Context) -> None:
         """Profile (and catalog) with the user's overrides; OsceError on bad data."""

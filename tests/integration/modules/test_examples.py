@@ -27,6 +27,7 @@ MODULES = ROOT / "plugins" / "modules"
 GROUP = {
     "build_facts": "osce_server",
     "calibrate": "osce_server",
+    "run_lock": "osce_server",
     "upgrade_privilege": "osce_server",
     "patch_chain": "osce_server",
     "sps_ports": "osce_server",
@@ -35,7 +36,7 @@ GROUP = {
 }
 
 # run order on the shared fleet: reads first, then what changes the server, then the clients
-ORDER = ["build_facts", "calibrate", "upgrade_privilege", "patch_chain", "sps_ports", "client_upgrade",
+ORDER = ["build_facts", "run_lock", "calibrate", "upgrade_privilege", "patch_chain", "sps_ports", "client_upgrade",
          "pattern_verify"]
 
 SERVER_FACTS_PLAY = {

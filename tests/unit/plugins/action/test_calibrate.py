@@ -51,3 +51,27 @@ def test_compare_with_missing_snapshot_fails_before_any_round_trip(tmp_path):
     res, _action = run(fake, {"mode": "compare", "path": str(tmp_path / "nope.json")})
     assert res["failed"] and res["msg"].startswith("Failed to calibrate the profile on osce01: path:")
     assert fake.calls == []
+
+
+def test_compare_with_ansible_tagged_arguments_prints_the_snippet(tmp_path):
+    """ansible-core 2.19 passes templated arguments and variables as tagged str/dict subclasses;
+    yaml.safe_dump refused them: ('cannot represent an object', 'upgrade_privilege_root')."""
+    from ansible._internal._datatag._tags import Origin, TrustedAsTemplate
+
+    def tag(value):
+        return Origin(description="inventory.yml").tag(value)
+
+    fake = FakeWindows()
+    osce_server(fake)
+    base = tmp_path / "before.json"
+    overrides = tag({tag("server_hotfix_history"): tag({tag("kind"): tag("file"), tag("path"): tag("{local_path}Admin\\hotfix_history.ini"),
+                                                        tag("description"): tag("patch history")})})
+    tv = {"osce_profile_overrides": overrides}
+    res, _action = run(fake, {"mode": "snapshot", "path": TrustedAsTemplate().tag(str(base))}, task_vars=tv)
+    assert not res.get("failed"), res.get("msg")
+    ini = LOCAL + "ofcscan.ini"
+    fake.put(ini, fake.text(ini).replace("NoProgramUpgrade=0", "NoProgramUpgrade=1"))
+    res, _action = run(fake, {"mode": "compare", "path": tag(str(base)), "entry": tag("upgrade_privilege_root")}, task_vars=tv)
+    assert not res.get("failed"), res.get("msg")
+    pasted = yaml.safe_load(res["snippet"])["osce_profile_overrides"]
+    assert pasted["upgrade_privilege_root"]["key"] == "NoProgramUpgrade"

@@ -111,8 +111,9 @@ def test_absent_semantics():
     res = run(fake, {"state": "absent", "run_id": "r0"})
     assert res["changed"] and lock_of(fake) is None and res["held_by_us"] is False and res["lock"] is None
     hold(fake, "r0")
-    res = run(fake, {"state": "absent", "run_id": "r0", "break_lock": "r0"})
-    assert res["changed"] and lock_of(fake) is None
+    res = run(fake, {"state": "absent", "run_id": "r0", "break_lock": "r0"})  # what playbooks/unlock.yml does
+    assert res["changed"] and lock_of(fake) is None and lock_of(fake, "LockBroken")["run_id"] == "r0"
+    assert res["broken"]["reason"] == "broken on purpose by ops"
     hold(fake, "r5")
     res = run(fake, {"state": "absent", "run_id": "r5x", "break_lock": "r5"})
     assert res["changed"] and lock_of(fake) is None
@@ -138,6 +139,7 @@ def test_check_mode_writes_nothing():
     hold(fake, "r0", controller=HERE, pid=DEAD)
     res = run(fake, {"state": "present", "run_id": "r1"}, check_mode=True)
     assert res["changed"] and res["stale"] and res["broken"]["run_id"] == "r0"
+    assert res["warnings"][0].startswith("would take over a stale run lock: run r0 from ctl1")
     res = run(fake, {"state": "absent", "run_id": "r0"}, check_mode=True)
     assert res["changed"] and res["lock"] is None
     assert fake.count("win_regedit") == 0 and lock_of(fake)["run_id"] == "r0" and lock_of(fake, "LockBroken") is None
