@@ -10,6 +10,22 @@ import sys
 from pathlib import Path
 
 
+def outcome_line(outcome: dict) -> str:
+    """``privilege held for 2 client(s): <message>; stopped: <reason>. Fix: <fix>`` (the server's osce_run_outcome)."""
+    privilege = outcome.get("privilege")
+    text = f"privilege {privilege}" if privilege else "privilege unknown"
+    if privilege == "held":
+        text += f" for {len(outcome.get('held_clients') or [])} client(s)"
+        if outcome.get("held_clients"):
+            text += " (" + ", ".join(outcome["held_clients"][:5]) + (", ..." if len(outcome["held_clients"]) > 5 else "") + ")"
+    if outcome.get("message"):
+        text += f": {outcome['message']}"
+    stopped = outcome.get("stopped")
+    if stopped:
+        text += f"; stopped: {stopped.get('reason', '')}. Fix: {stopped.get('fix', '')}"
+    return text
+
+
 def summary(report_dir: Path) -> list[str]:
     report = json.loads((report_dir / "rollout.json").read_text(encoding="utf-8"))
     lines = []
@@ -26,11 +42,15 @@ def summary(report_dir: Path) -> list[str]:
     verdicts = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items())) or "none verified"
     lines.append(f"Clients: {verdicts}; offline {fleet.get('offline', 0)}; failed {fleet.get('failed', 0)}")
     if fleet.get("makespan_s"):
+        span = fleet.get("rollout_span_s")
         lines.append(
-            f"Client rollout: {fleet.get('bytes', 0) / 1e6:.1f} MB in {fleet['makespan_s']:.0f} s "
+            f"Client rollout: {fleet.get('bytes', 0) / 1e6:.1f} MB in {fleet['makespan_s']:.0f} s of downloads "
             f"(floor {fleet.get('lower_bound_s', 0):.0f} s, efficiency {fleet.get('efficiency') or 0:.2f}, "
-            f"source {fleet.get('source', '?')})"
+            f"source {fleet.get('source', '?')})" + (f"; rollout span {span:.0f} s" if span else "")
         )
+    outcome = report.get("outcome")
+    if outcome:
+        lines.append("Upgrade " + outcome_line(outcome))
     lines.append("Report files: " + ", ".join(str(report_dir / name) for name in ("rollout.json", "junit.xml", "report.html")))
     return lines
 
