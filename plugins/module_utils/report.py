@@ -28,14 +28,21 @@ Series = list  # list[tuple[float, float]]: (time, rate from this time on)
 
 
 def _f(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return None
 
 
 def transfer_window(t: Mapping[str, Any]) -> tuple[float, float] | None:
-    """(start, end of the download) of one transfer, or ``None`` when it has no usable times."""
+    """(start, end of the download) of one transfer, or ``None`` when it has no usable times.
+
+    ``build_report`` keeps the answer in the transfer (``_window``), so a transfer is read once.
+    """
+    cached = t.get("_window", False)
+    if cached is not False:
+        return cached
     start = _f(t.get("start"))
     end = _f(t.get("transfer_end"))
     if end is None:
@@ -401,6 +408,8 @@ def build_report(run: Mapping[str, Any], source: Any, *, levels: Sequence[str], 
     rollout = list(run["batches"])
     index = {b["key"]: i for i, b in enumerate(rollout)}
     transfers = source.transfers(run)
+    for t in transfers:
+        t["_window"] = transfer_window(t)
     origin = source.origin(run, transfers)
 
     def rel(value: float | None) -> float | None:

@@ -74,9 +74,11 @@ def first(data: Mapping[str, Any] | None, *paths: str) -> Any:
 
 
 def as_int(value: Any) -> int | None:
-    if isinstance(value, bool):
+    if value is None or isinstance(value, bool):
         return None
-    if isinstance(value, (int, float)) and not math.isnan(value):
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and not math.isnan(value):
         return int(value)
     if isinstance(value, str):
         digits = re.findall(r"\d+", value)
@@ -206,7 +208,7 @@ class Recorder:
                    "verify": None, "reboot_required": None, "errors": [], "batches": [], "failed": False,
                    "failed_in": None, "vars_seen": False}
             self.hosts[name] = rec
-        if groups:
+        if groups and rec["role"] == "other":
             for group, role in ROLE_GROUPS:
                 if group in groups:
                     rec["role"] = role
@@ -246,7 +248,7 @@ class Recorder:
         self.read_ledger()
         self.open = {"key": len(self.batches), "play": name, "play_uuid": uuid, "step": step, "hosts": list(hosts),
                      "number": self.play_no, "of": max(len(sizes), self.play_no), "start": self.clock(), "end": None,
-                     "rollout": False, "failed": [], "seen": []}
+                     "rollout": False, "failed": [], "seen": {}}
         self.batches.append(self.open)
 
     def close_batch(self) -> None:
@@ -291,8 +293,8 @@ class Recorder:
         start = self.task_start.pop((host, task_uuid), now)
         rec = self.host(host, groups)
         batch = self.open
-        if batch is not None and host not in batch["seen"]:
-            batch["seen"].append(host)
+        if batch is not None:
+            batch["seen"][host] = True  # a dict: an ordered set
         self._facts(rec, data.get("ansible_facts"))
         if status == "unreachable":
             rec["online"] = False

@@ -83,7 +83,7 @@ def check_common(out: Path, proc: subprocess.CompletedProcess) -> dict:
 
     # HTML: self-contained, charts as inline SVG
     page = (out / "report.html").read_text()
-    assert page.count("<svg") == 3 and "<script" not in page and "src=" not in page and "href=" not in page
+    assert page.count("<svg") == 3 and "<script src" not in page and "src=" not in page and "href=" not in page
     return report
 
 

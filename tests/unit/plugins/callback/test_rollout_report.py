@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -296,8 +297,14 @@ def test_html_is_self_contained(tmp_path):
     for marker in ("Client batches", "Bandwidth over time", "Clients per verdict", "pc2: did not reach"):
         assert marker in page
     lowered = page.lower()
-    assert "<script" not in lowered and "src=" not in lowered and "href=" not in lowered and "@import" not in lowered
-    assert "http://" not in lowered.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    # one inline script (the host filter) and its data; nothing loaded from anywhere
+    assert lowered.count("<script") == 2 and "src=" not in lowered and "href=" not in lowered and "@import" not in lowered
+    assert "http" not in lowered.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "fetch(" not in page and "XMLHttpRequest" not in page and "url(" not in lowered
+    # failed first, then offline, then the rest
+    body = page.split('<tbody id=hosts-body>', 1)[1].split("</tbody>", 1)[0]
+    names = re.findall(r'<tr class="rank\d"><td>([^<]+)</td>', body)
+    assert names == ["pc2", "pc3", "osce-srv", "pc1"]
 
 
 def test_budget_option_overrides_the_plan(tmp_path):
