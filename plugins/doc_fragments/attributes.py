@@ -1,7 +1,8 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The ``attributes`` every osce.patching module shares; a module states only what is its own.
 
-Use one target variant (``server`` or ``client``) and one diff variant (``diff`` or ``read_only``):
+Use one target variant (``server`` or ``client``: the platform) and one change variant (``diff``: check
+and diff mode supported, or ``read_only``: check mode supported, nothing to diff):
 
     extends_documentation_fragment:
       - osce.patching.common
@@ -17,9 +18,6 @@ from __future__ import annotations
 class ModuleDocFragment:
     SERVER = r"""
 attributes:
-  check_mode:
-    support: full
-    description: Reads everything and reports what it would change; writes nothing.
   platform:
     support: full
     platforms: windows
@@ -28,9 +26,6 @@ attributes:
 
     CLIENT = r"""
 attributes:
-  check_mode:
-    support: full
-    description: Reads everything and reports what it would change; writes nothing.
   platform:
     support: full
     platforms: windows
@@ -39,6 +34,9 @@ attributes:
 
     DIFF = r"""
 attributes:
+  check_mode:
+    support: full
+    description: Reads everything and reports what it would change; writes nothing.
   diff_mode:
     support: full
     description: The state before and after.
@@ -46,6 +44,9 @@ attributes:
 
     READ_ONLY = r"""
 attributes:
+  check_mode:
+    support: full
+    description: Read-only; the same in check mode.
   diff_mode:
     support: none
     description: Never changes anything.

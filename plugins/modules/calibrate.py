@@ -57,11 +57,11 @@ options:
 extends_documentation_fragment:
   - osce.patching.common
   - osce.patching.attributes.server
+  - osce.patching.attributes.read_only
 attributes:
   check_mode:
     description: Reads the host the same; does not write the snapshot file on the controller.
   diff_mode:
-    support: none
     description: The comparison is the module's result (RV(changes)).
 seealso:
   - module: osce.patching.upgrade_privilege
