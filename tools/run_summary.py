@@ -10,22 +10,6 @@ import sys
 from pathlib import Path
 
 
-def outcome_line(outcome: dict) -> str:
-    """``privilege held for 2 client(s): <message>; stopped: <reason>. Fix: <fix>`` (the server's osce_run_outcome)."""
-    privilege = outcome.get("privilege")
-    text = f"privilege {privilege}" if privilege else "privilege unknown"
-    if privilege == "held":
-        text += f" for {len(outcome.get('held_clients') or [])} client(s)"
-        if outcome.get("held_clients"):
-            text += " (" + ", ".join(outcome["held_clients"][:5]) + (", ..." if len(outcome["held_clients"]) > 5 else "") + ")"
-    if outcome.get("message"):
-        text += f": {outcome['message']}"
-    stopped = outcome.get("stopped")
-    if stopped:
-        text += f"; stopped: {stopped.get('reason', '')}. Fix: {stopped.get('fix', '')}"
-    return text
-
-
 def summary(report_dir: Path) -> list[str]:
     report = json.loads((report_dir / "rollout.json").read_text(encoding="utf-8"))
     lines = []
@@ -49,8 +33,8 @@ def summary(report_dir: Path) -> list[str]:
             f"source {fleet.get('source', '?')})" + (f"; rollout span {span:.0f} s" if span else "")
         )
     outcome = report.get("outcome")
-    if outcome:
-        lines.append("Upgrade " + outcome_line(outcome))
+    if outcome and outcome.get("summary"):  # the callback writes the sentence (module_utils/report.py)
+        lines.append("Upgrade " + outcome["summary"])
     lines.append("Report files: " + ", ".join(str(report_dir / name) for name in ("rollout.json", "junit.xml", "report.html")))
     return lines
 

@@ -13,7 +13,8 @@ description:
   - Records what a run of the osce.patching playbooks did and writes C(<report_dir>/<run_id>/) with
     C(rollout.json) (validates against C(data/schemas/rollout-report.schema.json) in the collection),
     C(junit.xml) (one test case per host, for CI systems) and C(report.html) (self-contained, with a batch
-    timeline, bandwidth over time against the budget, verdict counts, per-host table).
+    timeline, bandwidth over time against the budget, verdict counts, per-site and per-batch summaries,
+    and a host table with failed, held and offline clients first and a filter box).
   - Per host - level before and after, the steps applied, the client verdict, bytes downloaded,
     timings, reboot need and errors. Per client batch (each C(serial) batch of a play in which a
     client ran M(osce.patching.client_upgrade)) - hosts, bytes, start and end, failures. For the fleet -

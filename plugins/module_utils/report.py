@@ -392,7 +392,26 @@ def outcome_of(value: Any) -> dict[str, Any] | None:
         out["stopped"] = {"reason": str(stopped.get("reason") or ""), "fix": str(stopped.get("fix") or "")}
     elif "stopped" in value:
         out["stopped"] = None
+    if out:
+        out["summary"] = outcome_summary(out)
     return out or None
+
+
+def outcome_summary(outcome: Mapping[str, Any]) -> str:
+    """One line: ``privilege held for 2 client(s) (pc7, pc9): <message>; stopped: <reason>. Fix: <fix>``."""
+    privilege = outcome.get("privilege")
+    held = outcome.get("held_clients") or []
+    text = f"privilege {privilege}" if privilege else "privilege unknown"
+    if privilege == "held":
+        text += f" for {len(held)} client(s)"
+        if held:
+            text += " (" + ", ".join(held[:5]) + (", ..." if len(held) > 5 else "") + ")"
+    if outcome.get("message"):
+        text += f": {outcome['message']}"
+    stopped = outcome.get("stopped")
+    if stopped:
+        text += f"; stopped: {stopped.get('reason', '')}. Fix: {stopped.get('fix', '')}"
+    return text
 
 
 def build_report(run: Mapping[str, Any], source: Any, *, levels: Sequence[str], verdicts: Sequence[str],
@@ -455,7 +474,7 @@ def build_report(run: Mapping[str, Any], source: Any, *, levels: Sequence[str], 
     # rollout span: from the origin to the last batch's (or download's) end, what the timeline spans;
     # makespan_s (= downloads_span_s) sums each step's downloads and leaves out the time between steps
     rollout_span = max([b["end_s"] for b in batches_out]
-                       + [rel(max(_f(t.get("end")) or w[1], w[1])) for t in transfers if (w := transfer_window(t))],
+                       + [rel(max(_f(t.get("end")) or w[1], w[1])) for t in transfers if (w := t["_window"])],
                        default=0.0)
     fleet = {"hosts": len(hosts_out), "clients": len(clients),
              "offline": sum(1 for h in clients if not h["online"]),
@@ -502,7 +521,7 @@ def _host_entry(h: Mapping[str, Any], mine: Sequence[Mapping[str, Any]], source:
     if verdict not in verdicts:
         verdict = "unknown"
     timings: dict[str, float] = {}
-    windows = [(t, w) for t in mine if (w := transfer_window(t)) is not None]
+    windows = [(t, w) for t in mine if (w := t["_window"]) is not None]  # build_report read them
     if windows:
         timings["start_s"] = rel(min(w[0] for _t, w in windows))
         timings["download_s"] = round(sum(w[1] - w[0] for _t, w in windows), 3)

@@ -231,7 +231,7 @@ class Recorder:
         if site is not None:
             rec["site"] = str(site)
         build_map = variables.get("osce_build_map")
-        if isinstance(build_map, Mapping) and self.build_map is None:
+        if self.build_map is None and isinstance(build_map, Mapping):
             self.build_map = plain(build_map)
 
     # ------------------------------------------------------------------ batches
@@ -324,7 +324,7 @@ class Recorder:
             rec["failed_in"] = batch["key"]
 
     def _facts(self, rec: dict, facts: Any) -> None:
-        if not isinstance(facts, Mapping):
+        if not facts or not isinstance(facts, Mapping):  # most results set no facts
             return
         server = facts.get("osce_server")
         if isinstance(server, Mapping):
@@ -437,8 +437,10 @@ class Recorder:
 
     def _pattern_verify(self, rec: dict, status: str, data: Mapping[str, Any], timing: dict) -> None:
         # RETURN of plugins/modules/pattern_verify.py: verdict, reason, evidence
-        self._build(rec, first(data, "evidence.program_build"))
-        arch = first(data, "evidence.arch")
+        evidence = data.get("evidence")
+        evidence = evidence if isinstance(evidence, dict) else plain(evidence) if isinstance(evidence, Mapping) else {}
+        self._build(rec, evidence.get("program_build"))
+        arch = evidence.get("arch")
         if arch in ARCHS and rec["arch"] is None:
             rec["arch"] = arch
         verdict = data.get("verdict")

@@ -92,15 +92,18 @@ def junit_xml(report: Mapping[str, Any]) -> str:
 # --------------------------------------------------------------------------- JSON
 
 
+_ENCODE = json.JSONEncoder(separators=(", ", ": ")).encode  # one encoder: json.dumps(..., separators=) builds one per call
+
+
 def report_json(report: Mapping[str, Any]) -> str:
     """rollout.json: one host (and one batch) per line, so the file reads and diffs line by line."""
     parts = []
     for key, value in report.items():
         if key in ("hosts", "batches", "bandwidth") and value:
-            items = ",\n  ".join(json.dumps(item, separators=(", ", ": ")) for item in value)
+            items = ",\n  ".join(map(_ENCODE, value))
             parts.append(f'"{key}": [\n  {items}\n ]')
         else:
-            parts.append(f"{json.dumps(key)}: {json.dumps(value, separators=(', ', ': '))}")
+            parts.append(f"{_ENCODE(key)}: {_ENCODE(value)}")
     return "{\n " + ",\n ".join(parts) + "\n}\n"
 
 
@@ -294,25 +297,6 @@ def _svg_verdicts(counts: Mapping[str, int], offline: int, width: int = 560) -> 
                      f'<text x="{left + w + 6:.1f}" y="{y + 14}">{n}</text>')
     parts.append("</svg>")
     return "".join(parts)
-
-
-def outcome_line(outcome: Mapping[str, Any] | None) -> str:
-    """One line on the upgrade privilege (the server fact osce_run_outcome), or ''."""
-    if not outcome:
-        return ""
-    privilege = outcome.get("privilege")
-    held = outcome.get("held_clients") or []
-    text = f"privilege {privilege}" if privilege else "privilege unknown"
-    if privilege == "held":
-        text += f" for {len(held)} client(s)"
-    if outcome.get("message"):
-        text += f": {outcome['message']}"
-    stopped = outcome.get("stopped")
-    if stopped:
-        text += f"; stopped: {stopped.get('reason', '')}. Fix: {stopped.get('fix', '')}"
-    return text
-
-
 
 
 def outcome_tiles(outcome: Mapping[str, Any] | None, tile) -> list[str]:
@@ -509,7 +493,7 @@ def report_html(report: Mapping[str, Any]) -> str:
                      f"{e(_fmt_s(plan.get('predicted_makespan_s')))} against a floor of "
                      f"{e(_fmt_s(plan.get('lower_bound_s')))}.</p>")
     check = " &middot; <b>check mode</b> (nothing was changed; steps read would_apply)" if report.get("check_mode") else ""
-    outcome_p = f'<p class=sub id=outcome>Upgrade {e(outcome_line(outcome))}</p>' if outcome else ""
+    outcome_p = f'<p class=sub id=outcome>Upgrade {e(outcome.get("summary", ""))}</p>' if outcome else ""
     data = json.dumps(rows, separators=(",", ":")).replace("</", "<\\/")
     script = SCRIPT % {"limit": TABLE_ROWS, "ranks": json.dumps(list(RANKS)), "colors": json.dumps(VERDICT_COLORS)}
     return f"""<!DOCTYPE html>

@@ -47,7 +47,9 @@ def test_missing_report_is_a_clear_error(tmp_path, capsys):
 
 def test_the_run_outcome_says_whether_the_privilege_is_held(tmp_path):
     outcome = {"privilege": "held", "held_clients": ["pc7", "pc9"], "message": "2 clients still behind",
-               "stopped": {"reason": "pc7 failed", "fix": "fix pc7, then rerun site.yml"}}
+               "stopped": {"reason": "pc7 failed", "fix": "fix pc7, then rerun site.yml"},
+               "summary": "privilege held for 2 client(s) (pc7, pc9): 2 clients still behind; "
+                          "stopped: pc7 failed. Fix: fix pc7, then rerun site.yml"}
     lines = run_summary.summary(write_report(tmp_path, outcome=outcome, rollout_span_s=250.0))
     assert "; rollout span 250 s" in lines[2]
     assert lines[3] == ("Upgrade privilege held for 2 client(s) (pc7, pc9): 2 clients still behind; "

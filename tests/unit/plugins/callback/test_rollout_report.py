@@ -506,10 +506,11 @@ def test_run_outcome_fact_is_reported(tmp_path):
     report = json.loads((out / "rollout.json").read_text())
     jsonschema.validate(report, SCHEMA)
     assert report["outcome"] == {"privilege": "held", "held_clients": ["pc7", "pc9"],
-                                 "message": "2 clients still behind", "stopped": None}
+                                 "message": "2 clients still behind", "stopped": None,
+                                 "summary": "privilege held for 2 client(s) (pc7, pc9): 2 clients still behind"}
     page = (out / "report.html").read_text()
     assert "upgrade privilege (2 client(s) held)" in page
-    assert render.outcome_line(report["outcome"]) == "privilege held for 2 client(s): 2 clients still behind"
+    assert "Upgrade privilege held for 2 client(s) (pc7, pc9): 2 clients still behind" in page
 
 
 def test_step_ids_come_from_the_catalog():

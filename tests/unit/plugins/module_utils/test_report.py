@@ -171,10 +171,13 @@ def test_outcome_and_plan():
                           {"budget_bps": 50.0}])
     report = build(run, rmath.TaskTimings())
     assert report["outcome"] == {"privilege": "held", "held_clients": ["pc1"], "message": "1 client behind",
-                                 "stopped": {"reason": "a client failed", "fix": "rerun"}}
+                                 "stopped": {"reason": "a client failed", "fix": "rerun"},
+                                 "summary": "privilege held for 1 client(s) (pc1): 1 client behind; "
+                                            "stopped: a client failed. Fix: rerun"}
     assert report["plan"] == {"serial": [1, 2], "throttle": 2, "predicted_makespan_s": 6.0, "step": "cp5712r1"}
     assert report["budget_bps"] == 50.0
-    assert rmath.outcome_of({"privilege": "released", "stopped": None}) == {"privilege": "released", "stopped": None}
+    assert rmath.outcome_of({"privilege": "released", "stopped": None}) == {
+        "privilege": "released", "stopped": None, "summary": "privilege released"}
     assert rmath.outcome_of("x") is None and rmath.outcome_of({"privilege": "bogus"}) is None
 
 
