@@ -26,11 +26,15 @@ def summary(report_dir: Path) -> list[str]:
     verdicts = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items())) or "none verified"
     lines.append(f"Clients: {verdicts}; offline {fleet.get('offline', 0)}; failed {fleet.get('failed', 0)}")
     if fleet.get("makespan_s"):
+        span = fleet.get("rollout_span_s")
         lines.append(
-            f"Client rollout: {fleet.get('bytes', 0) / 1e6:.1f} MB in {fleet['makespan_s']:.0f} s "
+            f"Client rollout: {fleet.get('bytes', 0) / 1e6:.1f} MB in {fleet['makespan_s']:.0f} s of downloads "
             f"(floor {fleet.get('lower_bound_s', 0):.0f} s, efficiency {fleet.get('efficiency') or 0:.2f}, "
-            f"source {fleet.get('source', '?')})"
+            f"source {fleet.get('source', '?')})" + (f"; rollout span {span:.0f} s" if span else "")
         )
+    outcome = report.get("outcome")
+    if outcome and outcome.get("summary"):  # the callback writes the sentence (module_utils/report.py)
+        lines.append("Upgrade " + outcome["summary"])
     lines.append("Report files: " + ", ".join(str(report_dir / name) for name in ("rollout.json", "junit.xml", "report.html")))
     return lines
 

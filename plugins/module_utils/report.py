@@ -28,14 +28,21 @@ Series = list  # list[tuple[float, float]]: (time, rate from this time on)
 
 
 def _f(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else None
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return None
 
 
 def transfer_window(t: Mapping[str, Any]) -> tuple[float, float] | None:
-    """(start, end of the download) of one transfer, or ``None`` when it has no usable times."""
+    """(start, end of the download) of one transfer, or ``None`` when it has no usable times.
+
+    ``build_report`` keeps the answer in the transfer (``_window``), so a transfer is read once.
+    """
+    cached = t.get("_window", False)
+    if cached is not False:
+        return cached
     start = _f(t.get("start"))
     end = _f(t.get("transfer_end"))
     if end is None:
@@ -216,3 +223,334 @@ def serial_batch_sizes(serial: Sequence[Any] | Any, num_hosts: int) -> list[int]
         left -= size
         i = min(i + 1, len(values) - 1)
     return sizes
+
+
+# --------------------------------------------------------------------------- the report document
+#
+# ``build_report(run, source)`` turns what the recorder (plugins/plugin_utils/_report_recorder.py)
+# collected into the rollout.json document. ``run`` is plain data (see ``Run`` below); ``source``
+# says where transfer times come from: ``TaskTimings`` (the controller's clock around each
+# client_upgrade task, a real estate) or ``LabLedger`` (the lab's transfer ledger, virtual time).
+
+#: The statuses a step has in the report (docs/report.md).
+STEP_STATUSES: tuple[str, ...] = ("applied", "already_applied", "would_apply", "pending_reboot", "skipped", "failed")
+#: A client verdict that passes (the FAQ lets conventional-scan clients wait).
+PASSING_VERDICTS: tuple[str, ...] = ("up_to_date", "conventional_scan")
+#: The client step before the chain: clients take the server's current build (roles/client_rollout).
+CATCH_UP = "catch_up"
+ROLE_ORDER = {"server": 0, "sps": 1, "tmcm": 2, "client": 3, "other": 4}
+SCHEMA_VERSION = 1
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)) and math.isfinite(value):
+        return int(value)
+    return None
+
+
+class TaskTimings:
+    """Transfers timed by the controller's clock around each ``client_upgrade`` task (a real estate).
+
+    Bytes are the ``bytes_expected`` the module returns; a download moves at its average rate over
+    its task. A batch spans its serial batch on the controller's clock.
+    """
+
+    name = "task-timings"
+    host_task_times = True   # a host's start/end fall back to its client_upgrade tasks
+    step_times = True        # steps carry start_s/end_s from their tasks
+
+    def transfers(self, run: Mapping[str, Any]) -> list[dict[str, Any]]:
+        out = []
+        for host in run["hosts"].values():
+            for up in host.get("upgrades", ()):
+                if not up["bytes"]:
+                    continue
+                install = up.get("install_s")
+                tend = up["end"] - install if install is not None else None
+                if up.get("download_s") is not None:
+                    tend = up["start"] + up["download_s"]
+                out.append({"host": host["name"], "start": up["start"], "transfer_end": tend, "end": up["end"],
+                            "bytes": up["bytes"], "install_s": install, "phase": up["phase"], "batch": up["batch"]})
+        return out
+
+    def origin(self, run: Mapping[str, Any], transfers: Sequence[Mapping[str, Any]]) -> float:
+        return float(run["started"])
+
+    def series(self, run: Mapping[str, Any], transfers: Sequence[Mapping[str, Any]], origin: float) -> Series:
+        return bandwidth_series(transfers)
+
+    def batch_span(self, batch: Mapping[str, Any], fig: Mapping[str, Any], prev_end: float | None) -> tuple[float, float]:
+        return batch["start"], batch["end"]
+
+    def batch_peak(self, mine: Sequence[Mapping[str, Any]], series: Series, start: float, end: float) -> float:
+        return series_peak(bandwidth_series(mine))
+
+
+class LabLedger:
+    """Transfers from the lab's transfer ledger: bytes the lab's network moved, on its virtual clock.
+
+    ``run["ledger_rows"]`` are the ledger records this run added, each tagged with the batch that
+    was open when it was read (``_batch``) and that batch's play (``_phase``); ``run["bw_rows"]``
+    the measured bandwidth segments.
+    """
+
+    name = "lab-ledger"
+    host_task_times = False  # the ledger's virtual clock only
+    step_times = False
+
+    def transfers(self, run: Mapping[str, Any]) -> list[dict[str, Any]]:
+        out = []
+        for row in run.get("ledger_rows", ()):
+            if row.get("kind") == "timer":
+                continue
+            out.append({"host": row.get("host"), "start": row.get("start"), "transfer_end": row.get("transfer_end"),
+                        "end": row.get("end"), "bytes": _int(row.get("bytes")) or 0,
+                        "install_s": _f(row.get("install_seconds")), "phase": row.get("_phase"),
+                        "batch": row.get("_batch")})
+        return out
+
+    def origin(self, run: Mapping[str, Any], transfers: Sequence[Mapping[str, Any]]) -> float:
+        return min((w[0] for t in transfers if (w := transfer_window(t)) is not None), default=0.0)
+
+    def series(self, run: Mapping[str, Any], transfers: Sequence[Mapping[str, Any]], origin: float) -> Series:
+        if run.get("bw_rows"):
+            series = segments_series(run["bw_rows"])
+            return [(t, r) for t, r in series if t >= origin - 1e-9] or series
+        return bandwidth_series(transfers)
+
+    def batch_span(self, batch: Mapping[str, Any], fig: Mapping[str, Any], prev_end: float | None) -> tuple[float, float]:
+        if fig["start_s"] is None:  # nothing downloaded in the batch: a point where the last one ended
+            return prev_end, prev_end
+        return fig["start_s"], fig["end_s"]
+
+    def batch_peak(self, mine: Sequence[Mapping[str, Any]], series: Series, start: float, end: float) -> float:
+        return series_peak([(t, r) for t, r in series if start <= t < end])
+
+
+def budget_of(run: Mapping[str, Any]) -> float | None:
+    """The budget option, else the last budget the planner was given in the run."""
+    if run.get("budget_opt") and run["budget_opt"] > 0:
+        return float(run["budget_opt"])
+    for plan in reversed(run.get("plans", ())):
+        value = _f(plan.get("budget_bps"))
+        if value and value > 0:
+            return value
+    return None
+
+
+def build_levels(levels: Sequence[str], table: Mapping[str, Sequence[int]], seen: Mapping[int, str]) -> dict[int, str]:
+    """Build -> level: ``table`` (osce_build_map with the public CP builds, levels.normalize_build_map)
+    in level order, so a build two levels share (5712) goes to the later one; then what the server
+    said during the run (``seen``) wins."""
+    out: dict[int, str] = {}
+    for level in levels:
+        for build in table.get(level, ()):
+            out[build] = level
+    out.update(seen)
+    return out
+
+
+def _plan(plans: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    plans = [p for p in plans if p.get("serial") is not None]
+    if not plans:
+        return None
+    last: dict[str, Any] = {}
+    for item in plans:  # the planner's output, then the role's pinned copy (osce_rollout) of it
+        last.update({k: v for k, v in item.items() if v is not None})
+    plan: dict[str, Any] = {}
+    serial = last.get("serial")
+    if isinstance(serial, list) and serial and all(_int(v) for v in serial):
+        plan["serial"] = [_int(v) for v in serial]
+    for key in ("throttle", "recommended_forks"):
+        if _int(last.get(key)):
+            plan[key] = _int(last.get(key))
+    for key in ("lower_bound_s", "predicted_makespan_s"):
+        value = _f(last.get(key))
+        if value is not None and value >= 0:
+            plan[key] = value
+    if last.get("step"):
+        plan["step"] = str(last["step"])
+    return plan
+
+
+def outcome_of(value: Any) -> dict[str, Any] | None:
+    """The server fact ``osce_run_outcome`` as the report shows it, or ``None``."""
+    if not isinstance(value, Mapping):
+        return None
+    out: dict[str, Any] = {}
+    if value.get("privilege") in ("released", "held", "unchanged"):
+        out["privilege"] = value["privilege"]
+    held = value.get("held_clients")
+    if isinstance(held, (list, tuple)):
+        out["held_clients"] = [str(h) for h in held]
+    if isinstance(value.get("message"), str) and value["message"]:
+        out["message"] = value["message"]
+    stopped = value.get("stopped")
+    if isinstance(stopped, Mapping):
+        out["stopped"] = {"reason": str(stopped.get("reason") or ""), "fix": str(stopped.get("fix") or "")}
+    elif "stopped" in value:
+        out["stopped"] = None
+    if out:
+        out["summary"] = outcome_summary(out)
+    return out or None
+
+
+def outcome_summary(outcome: Mapping[str, Any]) -> str:
+    """One line: ``privilege held for 2 client(s) (pc7, pc9): <message>; stopped: <reason>. Fix: <fix>``."""
+    privilege = outcome.get("privilege")
+    held = outcome.get("held_clients") or []
+    text = f"privilege {privilege}" if privilege else "privilege unknown"
+    if privilege == "held":
+        text += f" for {len(held)} client(s)"
+        if held:
+            text += " (" + ", ".join(held[:5]) + (", ..." if len(held) > 5 else "") + ")"
+    if outcome.get("message"):
+        text += f": {outcome['message']}"
+    stopped = outcome.get("stopped")
+    if stopped:
+        text += f"; stopped: {stopped.get('reason', '')}. Fix: {stopped.get('fix', '')}"
+    return text
+
+
+def build_report(run: Mapping[str, Any], source: Any, *, levels: Sequence[str], verdicts: Sequence[str],
+                 done_levels: Sequence[str]) -> dict[str, Any]:
+    """The rollout.json document (data/schemas/rollout-report.schema.json) from a recorded run.
+
+    ``run`` keys: ``run_id``, ``started``, ``finished`` (epoch seconds), ``started_at``/``finished_at``
+    (ISO text), ``check_mode``, ``budget_opt``, ``plans``, ``build_levels`` (build -> level),
+    ``hosts`` (name -> host record), ``batches`` (the rollout batches, in order, each with a ``key``),
+    ``outcome``, and for ``LabLedger`` ``ledger_rows`` / ``bw_rows``.
+    """
+    budget = budget_of(run)
+    rollout = list(run["batches"])
+    index = {b["key"]: i for i, b in enumerate(rollout)}
+    transfers = source.transfers(run)
+    for t in transfers:
+        t["_window"] = transfer_window(t)
+    origin = source.origin(run, transfers)
+
+    def rel(value: float | None) -> float | None:
+        return None if value is None else max(0.0, round(value - origin, 3))
+
+    series = source.series(run, transfers, origin)
+    fleet_fig = fleet_figures(transfers, budget, series)
+    by_host: dict[str, list[dict[str, Any]]] = {}
+    by_batch: dict[Any, list[dict[str, Any]]] = {}
+    for t in transfers:
+        by_host.setdefault(t["host"], []).append(t)
+        by_batch.setdefault(t["batch"], []).append(t)
+
+    batches_out: list[dict[str, Any]] = []
+    for i, b in enumerate(rollout):
+        members = set(b["hosts"])
+        mine = [t for t in by_batch.get(b["key"], ()) if t["host"] in members]
+        fig = phase_figures(mine, budget)
+        prev_end = batches_out[-1]["_end"] if batches_out else origin
+        start, end = source.batch_span(b, fig, prev_end)
+        end = max(end, start)
+        out = {"index": i, "hosts": list(b["hosts"]), "bytes": int(fig["bytes"]), "start_s": rel(start),
+               "end_s": rel(end), "failures": len(b["failed"]), "failed_hosts": list(b["failed"]),
+               "peak_bps": float(source.batch_peak(mine, series, start, end)), "play": b["play"],
+               "batch_in_play": b["number"], "batches_in_play": b["of"], "_end": end}
+        if b.get("step"):
+            out["step"] = b["step"]
+        batches_out.append(out)
+    for out in batches_out:
+        del out["_end"]
+
+    table = run.get("build_levels") or {}
+    hosts_out = []
+    for name in sorted(run["hosts"], key=lambda n: (ROLE_ORDER.get(run["hosts"][n]["role"], 9), n)):
+        hosts_out.append(_host_entry(run["hosts"][name], by_host.get(name, []), source, rel, table, index,
+                                     verdicts, done_levels))
+
+    clients = [h for h in hosts_out if h["role"] == "client"]
+    counts: dict[str, int] = {}
+    for h in clients:
+        if h["online"]:
+            counts[h["verdict"]] = counts.get(h["verdict"], 0) + 1
+    # rollout span: from the origin to the last batch's (or download's) end, what the timeline spans;
+    # makespan_s (= downloads_span_s) sums each step's downloads and leaves out the time between steps
+    rollout_span = max([b["end_s"] for b in batches_out]
+                       + [rel(max(_f(t.get("end")) or w[1], w[1])) for t in transfers if (w := t["_window"])],
+                       default=0.0)
+    fleet = {"hosts": len(hosts_out), "clients": len(clients),
+             "offline": sum(1 for h in clients if not h["online"]),
+             "failed": sum(1 for h in hosts_out if h["failed"]), "counts": counts,
+             "bytes": int(fleet_fig["bytes"]), "lower_bound_s": round(fleet_fig["lower_bound_s"], 3),
+             "makespan_s": round(fleet_fig["makespan_s"], 3),
+             "downloads_span_s": round(fleet_fig["makespan_s"], 3),
+             "rollout_span_s": round(rollout_span, 3),
+             "efficiency": None if fleet_fig["efficiency"] is None else round(fleet_fig["efficiency"], 4),
+             "peak_bps": float(fleet_fig["peak_bps"]), "source": source.name}
+    if budget:
+        fleet["budget_bps"] = budget
+    report: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION, "run_id": run["run_id"], "started_at": run["started_at"],
+        "finished_at": run["finished_at"], "check_mode": bool(run.get("check_mode")),
+        "hosts": hosts_out, "batches": batches_out, "fleet": fleet,
+        "bandwidth": [[round(t, 3), round(r, 3)] for t, r in downsample(shift_series(series, origin), 2000)],
+    }
+    if budget:
+        report["budget_bps"] = budget
+    server_after = [h["level_after"] for h in hosts_out if h["role"] == "server" and h["level_after"]]
+    report["target_level"] = done_levels[-1] if server_after and server_after[0] == done_levels[-1] else done_levels[0]
+    plan = _plan(run.get("plans", ()))
+    if plan:
+        report["plan"] = plan
+    outcome = outcome_of(run.get("outcome"))
+    if outcome:
+        report["outcome"] = outcome
+    return report
+
+
+def _host_entry(h: Mapping[str, Any], mine: Sequence[Mapping[str, Any]], source: Any, rel: Any,
+                table: Mapping[int, str], index: Mapping[Any, int], verdicts: Sequence[str],
+                done_levels: Sequence[str]) -> dict[str, Any]:
+    if h["role"] == "client" or h["builds"]:
+        before = table.get(h["builds"][0]) if h["builds"] else None
+        after = table.get(h["builds"][-1]) if h["builds"] else None
+    else:
+        before = h["levels"][0] if h["levels"] else None
+        after = h["levels"][-1] if h["levels"] else None
+    verdict = h["verdict"]
+    if h["role"] == "server" and verdict is None and after is not None:
+        verdict = "up_to_date" if after in done_levels else "program_behind"
+    if verdict not in verdicts:
+        verdict = "unknown"
+    timings: dict[str, float] = {}
+    windows = [(t, w) for t in mine if (w := t["_window"]) is not None]  # build_report read them
+    if windows:
+        timings["start_s"] = rel(min(w[0] for _t, w in windows))
+        timings["download_s"] = round(sum(w[1] - w[0] for _t, w in windows), 3)
+        timings["end_s"] = rel(max(_f(t.get("end")) or w[1] for t, w in windows))
+        installs = [t["install_s"] for t in mine if t.get("install_s") is not None]
+        if installs:
+            timings["install_s"] = round(max(installs), 3)
+    elif h.get("upgrades") and source.host_task_times:
+        timings["start_s"] = rel(min(u["start"] for u in h["upgrades"]))
+        timings["end_s"] = rel(max(u["end"] for u in h["upgrades"]))
+    if h.get("verify"):
+        timings["verify_s"] = round(max(0.0, h["verify"]["end"] - h["verify"]["start"]), 3)
+    steps = []
+    for s in h["steps"]:
+        step = {"id": s["id"], "status": s["status"]}
+        if s.get("build") is not None:
+            step["build"] = s["build"]
+        if "batch" in s:
+            # a client step: its bytes are what its batch's transfers moved to this host
+            step["bytes"] = sum(t["bytes"] for t in mine if t["batch"] == s["batch"])
+        if source.step_times:
+            step["start_s"], step["end_s"] = rel(s["start"]), rel(s["end"])
+        steps.append(step)
+    batches = [index[b] for b in h["batches"] if b in index]
+    entry = {"name": h["name"], "role": h["role"], "arch": h["arch"], "site": h["site"], "online": bool(h["online"]),
+             "batch": batches[-1] if batches else None, "batches": batches,
+             "level_before": before, "level_after": after, "steps": steps, "verdict": verdict,
+             "bytes": int(sum(t["bytes"] for t in mine)), "timings": timings, "reboot_required": h["reboot_required"],
+             "errors": list(dict.fromkeys(h["errors"])), "failed": bool(h["failed"])}
+    if h["builds"]:
+        entry["build_before"], entry["build_after"] = h["builds"][0], h["builds"][-1]
+    return entry

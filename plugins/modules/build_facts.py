@@ -56,17 +56,11 @@ options:
     type: str
 extends_documentation_fragment:
   - osce.patching.common
+  - osce.patching.attributes.server
+  - osce.patching.attributes.read_only
 attributes:
   check_mode:
-    support: full
     description: Read-only; gathers the same facts in check mode.
-  diff_mode:
-    support: none
-    description: Never changes anything.
-  platform:
-    support: full
-    platforms: windows
-    description: Target is the OfficeScan server.
 notes:
   - The profile entries used and their confidence are listed in C(docs/modules.md).
 seealso:

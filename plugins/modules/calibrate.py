@@ -56,17 +56,13 @@ options:
     default: []
 extends_documentation_fragment:
   - osce.patching.common
+  - osce.patching.attributes.server
+  - osce.patching.attributes.read_only
 attributes:
   check_mode:
-    support: full
     description: Reads the host the same; does not write the snapshot file on the controller.
   diff_mode:
-    support: none
     description: The comparison is the module's result (RV(changes)).
-  platform:
-    support: full
-    platforms: windows
-    description: Target is the OfficeScan server.
 seealso:
   - module: osce.patching.upgrade_privilege
 author:

@@ -70,17 +70,13 @@ options:
     default: all
 extends_documentation_fragment:
   - osce.patching.common
+  - osce.patching.attributes.client
+  - osce.patching.attributes.diff
 attributes:
   check_mode:
-    support: full
     description: Reads the build and reports whether the client would be upgraded; runs nothing.
   diff_mode:
-    support: full
     description: Program build before and after.
-  platform:
-    support: full
-    platforms: windows
-    description: Target is an OfficeScan client.
 seealso:
   - module: osce.patching.pattern_verify
 author:

@@ -55,18 +55,14 @@ options:
     type: str
 extends_documentation_fragment:
   - osce.patching.common
+  - osce.patching.attributes.server
+  - osce.patching.attributes.diff
 attributes:
   check_mode:
-    support: full
     description: Runs every pre-check (installer, hash, prerequisites, disk) and lists the steps it would run with
       their installers and hashes; runs no installer.
   diff_mode:
-    support: full
     description: Level and build before and after.
-  platform:
-    support: full
-    platforms: windows
-    description: Target is the OfficeScan server.
 notes:
   - The installers come from the vendor; their paths and hashes are yours (C(osce_installers)).
   - C(win_package) is called without C(product_id); idempotence comes from the level check, not from the package.

@@ -59,17 +59,11 @@ options:
     default: []
 extends_documentation_fragment:
   - osce.patching.common
+  - osce.patching.attributes.client
+  - osce.patching.attributes.read_only
 attributes:
   check_mode:
-    support: full
     description: Read-only; verifies the same in check mode.
-  diff_mode:
-    support: none
-    description: Never changes anything.
-  platform:
-    support: full
-    platforms: windows
-    description: Target is an OfficeScan client.
 seealso:
   - module: osce.patching.build_facts
   - module: osce.patching.client_upgrade

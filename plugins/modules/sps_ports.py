@@ -44,17 +44,13 @@ options:
     default: true
 extends_documentation_fragment:
   - osce.patching.common
+  - osce.patching.attributes.server
+  - osce.patching.attributes.diff
 attributes:
   check_mode:
-    support: full
     description: Reads everything and reports the ports it would set; writes and restarts nothing.
   diff_mode:
-    support: full
     description: Ports per role, record and web server configuration before and after.
-  platform:
-    support: full
-    platforms: windows
-    description: Target is the OfficeScan server.
 seealso:
   - module: osce.patching.pattern_verify
   - module: osce.patching.patch_chain

@@ -49,17 +49,13 @@ options:
     default: []
 extends_documentation_fragment:
   - osce.patching.common
+  - osce.patching.attributes.server
+  - osce.patching.attributes.diff
 attributes:
   check_mode:
-    support: full
     description: Reads the current values and reports what would change; writes nothing, marker included.
   diff_mode:
-    support: full
     description: Before and after state per target.
-  platform:
-    support: full
-    platforms: windows
-    description: Target is the OfficeScan server.
 seealso:
   - module: osce.patching.calibrate
   - module: osce.patching.patch_chain

@@ -51,7 +51,6 @@ GATEWAY_MODULES: tuple[str, ...] = (
     "ansible.windows.win_service_info",
     "ansible.windows.win_listen_ports_facts",
     "ansible.windows.win_wait_for",
-    "ansible.windows.win_ping",
     "community.windows.win_file_version",
     "community.windows.win_disk_facts",
     "community.windows.win_lineinfile",
@@ -295,10 +294,6 @@ class Gateway:
         return self.call(
             "win_wait_for", {"host": host, "port": int(port), "timeout": int(timeout), "state": "started"}, allow_failure=True
         )
-
-    def ping(self) -> bool:
-        """True when the host answers."""
-        return self.call("win_ping", {}).get("ping") == "pong"
 
     def iis_binding(self, site: str, port: int, protocol: str, state: str = "present", ip: str = "*") -> dict[str, t.Any]:
         """Ensure one IIS site binding."""

@@ -38,9 +38,9 @@ def test_exit_1603_missing_tampered_unreachable_offline_sps2_old_tmcm(fleet):
   gather_facts: false
   ignore_unreachable: true
   tasks:
-    - {name: ping1, ansible.windows.win_ping: }
-    - {name: ping2, ansible.windows.win_ping: }
-    - {name: ping3, ansible.windows.win_ping: }
+    - {name: ping1, ansible.windows.win_reg_stat: {path: 'HKLM:\SOFTWARE\Wow6432Node\TrendMicro'}}
+    - {name: ping2, ansible.windows.win_reg_stat: {path: 'HKLM:\SOFTWARE\Wow6432Node\TrendMicro'}}
+    - {name: ping3, ansible.windows.win_reg_stat: {path: 'HKLM:\SOFTWARE\Wow6432Node\TrendMicro'}}
 - hosts: osce_tmcm
   gather_facts: false
   tasks:
@@ -61,7 +61,7 @@ def test_exit_1603_missing_tampered_unreachable_offline_sps2_old_tmcm(fleet):
     assert not f.results(data, "ping2")["pc0001"].get("unreachable")
     assert f.results(data, "ping3")["pc0001"]["unreachable"] is True
     assert f.results(data, "ping1")["pc0002"]["unreachable"] is True
-    assert f.results(data, "ping3")["pc0003"]["ping"] == "pong"
+    assert f.results(data, "ping3")["pc0003"]["exists"] is True
     assert data["stats"]["pc0002"]["failures"] == 0, data["stats"]["pc0002"]   # unreachable, not failed
     assert f.results(data, "tmcm")["tmcm01"]["value"] == "5.5 SP1"
     sps = yaml.safe_load(f.inventory.read_text())["all"]["children"]["osce_sps"]["hosts"]["sps01"]

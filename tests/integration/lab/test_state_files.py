@@ -59,8 +59,8 @@ READS = r"""
 - hosts: all:!osce_sps
   gather_facts: false
   tasks:
-    - name: ping
-      ansible.windows.win_ping:
+    - name: probe
+      ansible.windows.win_reg_stat: {path: 'HKLM:\SOFTWARE\Wow6432Node\TrendMicro'}
     - name: stat
       ansible.windows.win_reg_stat: {path: 'HKLM:\SOFTWARE\Wow6432Node\TrendMicro'}
 - hosts: osce_server
@@ -95,13 +95,13 @@ def test_unreachable_after_n_calls_counts_outside_the_state_file(fleet):
     f = fleet("--server-level", "sp3_patch2", "--web", "apache", "--clients", "1", "--mode", "instant",
               "--fault", "pc0001:unreachable@2")
     before = state_bytes(f)
-    rc, data, err = f.play("""
+    rc, data, err = f.play(r"""
 - hosts: pc0001
   gather_facts: false
   tasks:
-    - {name: one, ansible.windows.win_ping: }
-    - {name: two, ansible.windows.win_ping: }
-    - {name: three, ansible.windows.win_ping: }
+    - {name: one, ansible.windows.win_reg_stat: {path: 'HKLM:\SOFTWARE\Wow6432Node\TrendMicro'}}
+    - {name: two, ansible.windows.win_reg_stat: {path: 'HKLM:\SOFTWARE\Wow6432Node\TrendMicro'}}
+    - {name: three, ansible.windows.win_reg_stat: {path: 'HKLM:\SOFTWARE\Wow6432Node\TrendMicro'}}
 """)
     assert f.results(data, "two")["pc0001"].get("unreachable") is not True, (data, err)
     assert f.results(data, "three")["pc0001"].get("unreachable") is True

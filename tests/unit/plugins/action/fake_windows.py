@@ -183,9 +183,6 @@ class FakeWindows:
         return {"failed": True, "changed": False, "elapsed": float(a.get("timeout", 0)), "wait_attempts": 3,
                 "msg": f"timeout while waiting for {a['host']}:{a['port']} to start listening"}
 
-    def _m_win_ping(self, a):
-        return {"changed": False, "ping": "pong"}
-
     def _m_win_file_version(self, a):
         f = self.files.get(a["path"].lower())
         if f is None:

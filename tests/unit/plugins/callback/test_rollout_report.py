@@ -1,4 +1,4 @@
-"""Unit tests for the callback osce.patching.rollout_report and the pure report arithmetic.
+"""Unit tests for the callback osce.patching.rollout_report (recorder, adapters, files).
 
 The callback is fed synthetic events (fake hosts, tasks and results shaped like ansible-core's), so
 these tests need no playbook run; tests/integration/report/ runs the real thing in the lab.
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -16,79 +17,12 @@ import jsonschema
 import pytest
 
 from ansible_collections.osce.patching.plugins.callback import rollout_report as cbmod
-from ansible_collections.osce.patching.plugins.module_utils import report as rmath
+from ansible_collections.osce.patching.plugins.plugin_utils import _report_recorder as recorder
+from ansible_collections.osce.patching.plugins.plugin_utils import _report_render as render
 
 ROOT = Path(__file__).resolve().parents[4]
 SCHEMA = json.loads((ROOT / "data" / "schemas" / "rollout-report.schema.json").read_text())
 BIN = Path(sys.executable).parent
-
-
-# --------------------------------------------------------------------------- pure arithmetic
-
-
-def test_bandwidth_series_sums_overlapping_downloads():
-    series = rmath.bandwidth_series([
-        {"start": 0, "transfer_end": 10, "end": 15, "bytes": 100},   # 10 B/s
-        {"start": 5, "transfer_end": 10, "end": 12, "bytes": 100},   # 20 B/s
-    ])
-    assert series == [(0.0, 10.0), (5.0, 30.0), (10.0, 0.0)]
-    assert rmath.series_peak(series) == 30.0
-
-
-def test_bandwidth_series_ignores_unusable_transfers():
-    assert rmath.bandwidth_series([{"start": 3, "end": 3, "bytes": 5}, {"start": None, "end": 4, "bytes": 9},
-                                   {"start": 4, "end": 2, "bytes": 9}, {"start": 0, "end": 1, "bytes": 0}]) == []
-    assert rmath.series_peak([]) == 0.0
-
-
-def test_segments_series_from_lab_bandwidth_records():
-    series = rmath.segments_series([{"t0": 0, "t1": 2, "bps": 5}, {"t0": 2, "t1": 4, "bps": 7},
-                                    {"t0": 6, "t1": 8, "bps": 7}, {"t0": 9, "t1": 9, "bps": 99}])
-    assert series == [(0.0, 5.0), (2.0, 7.0), (4.0, 0.0), (6.0, 7.0), (8.0, 0.0)]
-
-
-def test_fleet_figures_single_phase_matches_the_issue_definition():
-    # 2 clients x 100 B at a 10 B/s budget: floor = 200/10 + shortest install (3) = 23 s
-    transfers = [{"start": 0, "transfer_end": 10, "end": 13, "bytes": 100, "install_s": 3},
-                 {"start": 10, "transfer_end": 20, "end": 25, "bytes": 100, "install_s": 5}]
-    fig = rmath.fleet_figures(transfers, 10.0)
-    assert fig["makespan_s"] == 25.0 and fig["lower_bound_s"] == 23.0
-    assert fig["efficiency"] == pytest.approx(23 / 25)
-    assert fig["peak_bps"] == 10.0 and fig["peak_over_budget"] == 1.0 and fig["bytes"] == 200
-
-
-def test_fleet_figures_sum_phases_and_leave_out_the_gap_between_steps():
-    transfers = [{"start": 0, "transfer_end": 10, "end": 10, "bytes": 100, "phase": "a"},
-                 {"start": 1000, "transfer_end": 1010, "end": 1010, "bytes": 100, "phase": "b"}]
-    fig = rmath.fleet_figures(transfers, 10.0)
-    assert fig["makespan_s"] == 20.0 and fig["lower_bound_s"] == 20.0 and fig["efficiency"] == 1.0
-
-
-def test_fleet_figures_without_budget_or_transfers():
-    assert rmath.fleet_figures([], 10.0)["efficiency"] is None
-    fig = rmath.fleet_figures([{"start": 0, "end": 4, "bytes": 8}], None)
-    assert fig["lower_bound_s"] == 0.0 and fig["efficiency"] is None and fig["makespan_s"] == 4.0
-    assert rmath.efficiency(5.0, 0.0) is None
-
-
-def test_measured_series_wins_over_the_interval_series():
-    fig = rmath.fleet_figures([{"start": 0, "end": 10, "bytes": 100}], 10.0, series=[(0.0, 40.0), (1.0, 0.0)])
-    assert fig["peak_bps"] == 40.0 and fig["peak_over_budget"] == 4.0
-
-
-@pytest.mark.parametrize(("serial", "hosts", "sizes"), [
-    ([], 5, [5]), (0, 5, [5]), ([1, 2], 7, [1, 2, 2, 2]), ([1, "50%"], 7, [1, 3, 3]), ("10%", 3, [1, 1, 1]),
-    ([2, 0], 7, [2, 5]), ([3], 0, []), (None, 4, [4]),
-])
-def test_serial_batch_sizes_like_ansible_core(serial, hosts, sizes):
-    assert rmath.serial_batch_sizes(serial, hosts) == sizes
-
-
-def test_downsample_keeps_the_peak():
-    series = [(float(t), 100.0 if t == 501 else 1.0) for t in range(1000)]
-    small = rmath.downsample(series, 50)
-    assert len(small) <= 52 and rmath.series_peak(small) == 100.0
-    assert rmath.shift_series([(10.0, 1.0), (12.0, 0.0)], 10.0) == [(0.0, 1.0), (2.0, 0.0)]
 
 
 # --------------------------------------------------------------------------- synthetic events
@@ -155,8 +89,20 @@ class Inventory:
 
 
 class VM:
-    def __init__(self, inventory):
+    """The play's variable manager: host variables over the variables of its groups."""
+
+    def __init__(self, inventory, group_vars=None):
         self._inventory = inventory
+        self.group_vars = group_vars or {}
+        self.calls = 0
+
+    def get_vars(self, play=None, host=None, include_hostvars=True):
+        self.calls += 1
+        out = {}
+        for group in ["all"] + [g.name for g in host.get_groups()]:
+            out.update(self.group_vars.get(group, {}))
+        out.update(host.vars)
+        return out
 
 
 class Play:
@@ -336,10 +282,10 @@ def test_unverified_client_fails_in_junit_unless_check_mode():
     host = {"name": "pc9", "role": "client", "online": True, "verdict": "crcz_missing", "errors": [], "failed": False,
             "level_before": None, "level_after": None, "bytes": 0, "reboot_required": None, "batch": None, "timings": {}}
     report = {"run_id": "x", "hosts": [host], "check_mode": False}
-    case = ET.fromstring(cbmod.junit_xml(report).split("\n", 1)[1]).find("testsuite/testcase")
+    case = ET.fromstring(render.junit_xml(report).split("\n", 1)[1]).find("testsuite/testcase")
     assert case.find("failure").get("type") == "unverified"
     report["check_mode"] = True
-    case = ET.fromstring(cbmod.junit_xml(report).split("\n", 1)[1]).find("testsuite/testcase")
+    case = ET.fromstring(render.junit_xml(report).split("\n", 1)[1]).find("testsuite/testcase")
     assert case.find("failure") is None and case.find("skipped") is not None
 
 
@@ -351,8 +297,14 @@ def test_html_is_self_contained(tmp_path):
     for marker in ("Client batches", "Bandwidth over time", "Clients per verdict", "pc2: did not reach"):
         assert marker in page
     lowered = page.lower()
-    assert "<script" not in lowered and "src=" not in lowered and "href=" not in lowered and "@import" not in lowered
-    assert "http://" not in lowered.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    # one inline script (the host filter) and its data; nothing loaded from anywhere
+    assert lowered.count("<script") == 2 and "src=" not in lowered and "href=" not in lowered and "@import" not in lowered
+    assert "http" not in lowered.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "fetch(" not in page and "XMLHttpRequest" not in page and "url(" not in lowered
+    # failed first, then offline, then the rest
+    body = page.split('<tbody id=hosts-body>', 1)[1].split("</tbody>", 1)[0]
+    names = re.findall(r'<tr class="rank\d"><td>([^<]+)</td>', body)
+    assert names == ["pc2", "pc3", "osce-srv", "pc1"]
 
 
 def test_budget_option_overrides_the_plan(tmp_path):
@@ -428,10 +380,10 @@ def test_report_from_the_lab_ledger(tmp_path):
 def test_find_ledger_accepts_a_file_or_a_fleet_dir(tmp_path):
     (tmp_path / "a" / "lab").mkdir(parents=True)
     (tmp_path / "b" / ".state" / "lab").mkdir(parents=True)
-    assert cbmod.find_ledger(str(tmp_path / "a")) == str(tmp_path / "a" / "lab" / "ledger.jsonl")
-    assert cbmod.find_ledger(str(tmp_path / "b")) == str(tmp_path / "b" / ".state" / "lab" / "ledger.jsonl")
-    assert cbmod.find_ledger(str(tmp_path / "x.jsonl")) == str(tmp_path / "x.jsonl")
-    assert cbmod.find_ledger(None) is None
+    assert recorder.find_ledger(str(tmp_path / "a")) == str(tmp_path / "a" / "lab" / "ledger.jsonl")
+    assert recorder.find_ledger(str(tmp_path / "b")) == str(tmp_path / "b" / ".state" / "lab" / "ledger.jsonl")
+    assert recorder.find_ledger(str(tmp_path / "x.jsonl")) == str(tmp_path / "x.jsonl")
+    assert recorder.find_ledger(None) is None
 
 
 def test_rescued_failure_is_not_a_host_failure(tmp_path):
@@ -511,3 +463,57 @@ def test_start_and_finish_tasks_make_one_upgrade_from_task_timings(tmp_path):
     assert report["fleet"]["makespan_s"] == 10.0 and report["fleet"]["lower_bound_s"] == 4.0 + 6.0
     assert [s["id"] for s in host["steps"]] == ["cp5712r1"]
     assert host["steps"][0]["end_s"] - host["steps"][0]["start_s"] == 10.0
+
+
+def test_variables_come_from_the_variable_manager_once_per_host(tmp_path):
+    """osce_build_map kept in group_vars/all (the variable manager resolves it, host.vars do not hold it)
+    gives the clients' levels; each host's variables are read once, at its first play."""
+    clock = Clock()
+    cb = make_callback(tmp_path, clock)
+    pcs = [Host("pc1", "osce_clients"), Host("pc2", "osce_clients")]
+    inv = Inventory(pcs)
+    play = Play("OSCE step catch_up | clients", "osce_clients", [1], inv, step="catch_up")
+    play._variable_manager = VM(inv, {"all": {"osce_build_map": {"sp3_patch2": [5600]}},
+                                      "osce_clients": {"osce_site": "hq", "osce_client_arch": "x86"}})
+    upgrade = Task("osce.patching.client_upgrade")
+    cb.v2_playbook_on_start(None)
+    for pc in pcs:
+        inv.batch = [pc]
+        cb.v2_playbook_on_play_start(play)
+        run(cb, clock, pc, upgrade, "ok", {"changed": True, "build_before": 5600, "build": 5712, "bytes_expected": 10,
+                                           "previous_build": 4000, "bytes_downloaded": 99, "timings": {"install_s": 9}})
+    inv.batch = None
+    cb.v2_playbook_on_play_start(play)
+    assert play._variable_manager.calls == 2
+    cb.v2_playbook_on_stats(None)
+    report = json.loads((tmp_path / "reports" / "t1" / "rollout.json").read_text())
+    for h in report["hosts"]:
+        assert (h["level_before"], h["level_after"], h["site"], h["arch"]) == ("sp3_patch2", "cp5712r1", "hq", "x86")
+        assert h["bytes"] == 10 and h["build_before"] == 5600 and "install_s" not in h["timings"]
+        assert h["steps"] == [dict(h["steps"][0], id="catch_up", status="applied", bytes=10)]
+
+
+def test_run_outcome_fact_is_reported(tmp_path):
+    clock = Clock()
+    cb = make_callback(tmp_path, clock)
+    srv = Host("osce-srv", "osce_server")
+    cb.v2_playbook_on_start(None)
+    cb.v2_playbook_on_play_start(Play("close", "osce_server", [], Inventory([srv])))
+    run(cb, clock, srv, Task("ansible.builtin.set_fact"), "ok", {"ansible_facts": {"osce_run_outcome": {
+        "privilege": "held", "held_clients": ["pc7", "pc9"], "message": "2 clients still behind", "stopped": None}}})
+    cb.v2_playbook_on_stats(None)
+    out = tmp_path / "reports" / "t1"
+    report = json.loads((out / "rollout.json").read_text())
+    jsonschema.validate(report, SCHEMA)
+    assert report["outcome"] == {"privilege": "held", "held_clients": ["pc7", "pc9"],
+                                 "message": "2 clients still behind", "stopped": None,
+                                 "summary": "privilege held for 2 client(s) (pc7, pc9): 2 clients still behind"}
+    page = (out / "report.html").read_text()
+    assert "upgrade privilege (2 client(s) held)" in page
+    assert "Upgrade privilege held for 2 client(s) (pc7, pc9): 2 clients still behind" in page
+
+
+def test_step_ids_come_from_the_catalog():
+    assert recorder.step_ids() == ("catch_up", "sp3", "sp3_patch1_1", "cp5495", "sp3_patch2", "cp5712r1")
+    assert recorder.task_action(Task("osce.patching.client_upgrade")) == "client_upgrade"
+    assert recorder.task_action(Task("ansible.builtin.set_fact")) == "set_fact"

@@ -52,7 +52,7 @@ def test_counts_round_trips_per_module():
 
 def test_unreachable_and_failed_are_typed():
     with pytest.raises(HostUnreachable):
-        Gateway(Recorder({"unreachable": True, "msg": "boom\nmore"}), {}, "h1").ping()
+        Gateway(Recorder({"unreachable": True, "msg": "boom\nmore"}), {}, "h1").reg_key("HKLM:\\X")
     with pytest.raises(RemoteCallFailed) as err:
         Gateway(Recorder({"failed": True, "msg": "Access denied"}), {}, "h1").reg_key("HKLM:\\X")
     assert err.value.message == "Access denied" and err.value.host == "h1"

@@ -46,10 +46,25 @@ def test_stub_is_documentation_only(name):
     doc = yaml.safe_load(stub.DOCUMENTATION)
     assert doc["module"] == name
     assert doc["version_added"] in ("0.1.0", "0.2.0")  # released, or new in the coming release
-    assert {"check_mode", "diff_mode", "platform"} <= set(doc["attributes"])
+    attributes = _attributes(doc)
+    assert {"check_mode", "diff_mode", "platform"} <= set(attributes)
+    assert all(entry.get("support") and entry.get("description") for entry in attributes.values()), attributes
+    assert attributes["platform"]["platforms"] == "windows"
     assert yaml.safe_load(stub.EXAMPLES)
     assert yaml.safe_load(stub.RETURN)
     assert "osce.patching.common" in doc["extends_documentation_fragment"]
+
+
+def _attributes(doc):
+    """The stub's attributes over those of its osce.patching.attributes.* fragments, as ansible-doc merges them."""
+    merged = {}
+    for frag in doc["extends_documentation_fragment"]:
+        if frag.startswith("osce.patching.attributes"):
+            for key, value in (_spec._fragment(frag).get("attributes") or {}).items():
+                merged[key] = dict(value, **merged.get(key, {}))
+    for key, value in (doc.get("attributes") or {}).items():
+        merged[key] = dict(merged.get(key, {}), **value)
+    return merged
 
 
 def _sample(v):
