@@ -18,10 +18,7 @@ def server_names(task_vars: t.Mapping[str, t.Any]) -> list[str]:
         return []
     name = str(hosts[0])
     names = [name]
-    try:
-        address = ((task_vars.get("hostvars") or {}).get(name) or {}).get("ansible_host")
-    except Exception:  # pylint: disable=broad-exception-caught  # hostvars of a host not in the play
-        address = None
+    address = ((task_vars.get("hostvars") or {}).get(name) or {}).get("ansible_host")
     if address and str(address) not in names:
         names.append(str(address))
     return names
