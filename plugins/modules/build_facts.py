@@ -72,7 +72,7 @@ options:
         whose readings fall on both sides of the cut-off is refused with a Fix naming C(osce_cp5712r1_installed);
         without any evidence the build reads as the original CP 5712 (re-apply r1) with a warning."
       - Ignored, with a warning, when the build is not 5712.
-    type: str
+    type: raw
 extends_documentation_fragment:
   - osce.patching.common
 attributes:

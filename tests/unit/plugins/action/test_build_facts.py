@@ -197,3 +197,13 @@ def test_tmcm_unknown_is_a_chain_blocker():
     res, _action = run(fake, {"tmcm_version": "unknown"})
     blockers = res["ansible_facts"]["osce_server"]["chain"]["blockers"]
     assert len(blockers) == 1 and "osce_tmcm_version" in blockers[0]
+
+
+def test_statement_option_takes_a_yaml_bool_and_rejects_junk():
+    fake = FakeWindows()
+    osce_server(fake, build=5712, history="")
+    res, _action = run(fake, {"cp5712r1_installed": True})
+    assert res["ansible_facts"]["osce_server"]["level"] == "cp5712r1"
+    assert res["ansible_facts"]["osce_server"]["cp5712r1_evidence"]["stated"] is True
+    res, _action = run(fake, {"cp5712r1_installed": "perhaps"})
+    assert res["failed"] and "osce_cp5712r1_installed: must be true, false or empty" in res["msg"]
