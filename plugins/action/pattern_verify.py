@@ -6,9 +6,22 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
-from ansible_collections.osce.patching.plugins.module_utils.verdicts import client_verdict
+from ansible_collections.osce.patching.plugins.module_utils.verdicts import FACT_VERDICTS, INFERRED_VERDICTS, client_verdict
 from ansible_collections.osce.patching.plugins.plugin_utils._action_base import ActionFailure, Context, OsceAction
 from ansible_collections.osce.patching.plugins.plugin_utils._client import ClientReader, server_expectations
+
+
+def server_names(task_vars: t.Mapping[str, t.Any]) -> list[str]:
+    """Names and addresses of the OSCE server (first host of osce_server), to tell a custom update source."""
+    hosts = (task_vars.get("groups") or {}).get("osce_server") or []
+    if not hosts:
+        return []
+    name = str(hosts[0])
+    names = [name]
+    address = ((task_vars.get("hostvars") or {}).get(name) or {}).get("ansible_host")
+    if address and str(address) not in names:
+        names.append(str(address))
+    return names
 
 
 class ActionModule(OsceAction):
@@ -32,10 +45,21 @@ class ActionModule(OsceAction):
         agent_source = ("pattern file (profile entry client_agent_pattern_file)" if files["agent_pattern_from_file"]
                         else "registry (profile entry client_pattern_version)" if program["agent_pattern"] else None)
         server = server_expectations(ctx.args["server_facts"])
+        server.update(build=ctx.args["server_facts"].get("sp_build"), names=server_names(ctx.task_vars))
+        # Updatefrom (profile entry client_update_from) sits in the Misc. key already read: no round trip
+        update_source = reader.locator.registry_value("client_update_from") if "client_update_from" in ctx.profile else None
         verdict = client_verdict({"program_build": program["program_build"], "scan_method": files["scan_method"],
-                                  "bf_ptn": files["bf_ptn"], "crcz_ptn": files["crcz_ptn"], "agent_pattern": agent},
+                                  "bf_ptn": files["bf_ptn"], "crcz_ptn": files["crcz_ptn"], "agent_pattern": agent,
+                                  "update_source": update_source},
                                  server)
         evidence = dict(verdict.evidence)
+        for check in evidence["checks"].values():
+            check["confidence"] = {name: self._confidence(ctx, name) for name in check["entries"]}
+        if files["scan_method_source"].endswith("(inferred)"):
+            evidence["checks"]["scan_method"] = {"basis": "inferred", "entries": ["client_agent_pattern_file",
+                                                                                  "client_conventional_pattern_file"],
+                                                 "result": "pass" if files["scan_method"] else "not_checked",
+                                                 "detail": "scan method inferred from the pattern files"}
         evidence.update(program_version=program["program_version"], arch=program["arch"],
                         scan_method_source=files["scan_method_source"], agent_pattern_source=agent_source,
                         agent_pattern_files=files["agent_pattern_files"], folders=files["folders"])
@@ -48,9 +72,14 @@ class ActionModule(OsceAction):
                                               "reachable": not res.get("failed"), "elapsed": res.get("elapsed")})
         return state
 
+    @staticmethod
+    def _confidence(ctx: Context, name: str) -> str:
+        return str(ctx.profile.entry(name).confidence) if name in ctx.profile else "unknown"
+
     def report(self, ctx, before, after, changes, outcome):
         unreachable = [f"{r['host']}:{r['port']}" for r in after.get("reachability", []) if not r["reachable"]]
-        if after["verdict"] in ctx.args["fail_on"]:
+        fail_on = ctx.args["fail_on"] if ctx.args["fail_on"] is not None else list(FACT_VERDICTS)
+        if after["verdict"] in fail_on:
             raise ActionFailure(f"verdict {after['verdict']}: {after['reason']}",
                                 "bring the client up to date (osce.patching.client_upgrade) or drop the verdict "
                                 "from fail_on", field=ctx.host, extra=dict(after))
@@ -58,4 +87,11 @@ class ActionModule(OsceAction):
             raise ActionFailure(f"smart protection source not reachable from the client: {', '.join(unreachable)}",
                                 "check the iSPS ports (osce.patching.sps_ports) and firewalls between client and server",
                                 field=ctx.host, extra=dict(after))
-        return dict(after)
+        result = dict(after)
+        warnings = list(after["evidence"].get("warnings") or [])
+        if after["verdict"] in INFERRED_VERDICTS and after["verdict"] not in fail_on:
+            warnings.insert(0, f"{ctx.host}: {after['verdict']} (inferred check, not failing: add it to fail_on to "
+                               f"fail on it): {after['reason']}")
+        if warnings:
+            result["warnings"] = warnings
+        return result

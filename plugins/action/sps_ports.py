@@ -6,7 +6,9 @@ from __future__ import annotations
 import typing as t
 
 from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
-from ansible_collections.osce.patching.plugins.module_utils.ports import OWN_PROCESSES, ROLES, plan_ports, required_ports
+from ansible_collections.osce.patching.plugins.module_utils.ports import (
+    OWN_PROCESSES, ROLE_NAMES, ROLES, plan_ports, required_ports,
+)
 from ansible_collections.osce.patching.plugins.plugin_utils._action_base import ActionFailure, Change, Context, OsceAction
 from ansible_collections.osce.patching.plugins.plugin_utils._locations import UNKNOWN
 from ansible_collections.osce.patching.plugins.plugin_utils._server import ServerReader, parse_listen_ports
@@ -26,6 +28,30 @@ def _configured(default: int, opened: list[int], defaults: dict[str, int]) -> in
         return default
     moved = sorted(p for p in opened if default < p < default + 100 and p not in defaults.values())
     return moved[0] if moved else None
+
+
+def conflicts(decision: t.Any) -> list[dict[str, t.Any]]:
+    """Every role whose port must move: its port now, why, and the port the rule picks."""
+    out = []
+    for role, d in decision.decisions.items():
+        if d.action == "move":
+            out.append({"role": role, "port": d.previous if d.previous is not None else required_ports(decision.web_kind)[role],
+                        "to": d.port, "reason": d.reason})
+    return out
+
+
+def unrecorded_move_failure(host: str, found: list[dict[str, t.Any]]) -> ActionFailure:
+    """Without a calibrated port record a move would leave OSCE's own record naming the old port:
+    smart scan clients would query a port the web server no longer serves. Refuse, naming each conflict."""
+    what = "; ".join(f"{ROLE_NAMES[c['role']]} port {c['port']}: {c['reason'].split(';', 1)[0]} (the port rule would "
+                     f"move it to {c['to']})" for c in found)
+    return ActionFailure(
+        f"iSPS port conflict without a calibrated port record - {what}. Moving the web server's port alone would "
+        "leave OSCE's own record naming the old port and break smart scan silently, so nothing is moved",
+        "choose the port in the CP 5712r1 installer, which offers to change a port another application uses (FAQ Q8 "
+        "note), or free the port, or calibrate the iSPS port record first (profile entries isps_port_frs_http, "
+        "isps_port_frs_https, isps_port_wrs_http; playbooks/calibrate.yml) so that the record and the web server move "
+        "together", field=host, extra={"conflicts": found})
 
 
 class ActionModule(OsceAction):
@@ -75,6 +101,9 @@ class ActionModule(OsceAction):
         kind = ctx.notes["kind"]
         decision = plan_ports(kind, {r: p for r, p in before["current"].items() if p is not None}, before["held"])
         ctx.notes["decision"] = decision
+        ctx.notes["conflicts"] = conflicts(decision)
+        if ctx.notes["conflicts"] and before["record"] is None:
+            raise unrecorded_move_failure(ctx.host, ctx.notes["conflicts"])  # check mode too: preflight names it
         own = OWN_PROCESSES[kind]
         changes: list[Change] = []
         ports = decision.ports
@@ -144,12 +173,24 @@ class ActionModule(OsceAction):
         after = self._read(ctx, server, ctx.notes["kind"])
         ports = ctx.notes["decision"].ports
         own = OWN_PROCESSES[ctx.notes["kind"]]
+        if before["record"] is not None:
+            # the record and the listener must agree: re-read the record, compare with what the web server serves
+            wrong = {r: after["record"].get(r) for r in ROLES if after["record"].get(r) != ports[r]}
+            if wrong:
+                raise ActionFailure(f"the iSPS port record does not hold the ports just configured after the change (record "
+                                    f"{wrong}, expected {ports})",
+                                    "check the calibrated profile entries isps_port_* (the record may live elsewhere); "
+                                    "the web server already serves the new ports", field=ctx.host)
         if ctx.args["restart"] or ctx.notes["kind"] != "apache":
             silent = sorted({p for p in ports.values() if after["held"].get(p) not in own})
             if silent:
                 raise ActionFailure(f"the web server does not listen on {', '.join(map(str, silent))} after the change",
                                     "check the web server's error log and the ports held by other processes",
                                     field=ctx.host)
+            ctx.notes["agreement"] = "record, configuration and listeners agree" if before["record"] is not None \
+                else "configuration and listeners agree (no calibrated record to compare)"
+        else:
+            ctx.notes["agreement"] = "listeners not checked (restart: false)"
         return after
 
     def diff_view(self, state):
@@ -166,7 +207,12 @@ class ActionModule(OsceAction):
         result = {"web_server": ctx.notes["kind"], "ports": decision.ports,
                   "decisions": {r: d.as_dict() for r, d in decision.decisions.items()},
                   "restarted": outcome.get("restarted", []),
-                  "endpoints": [{"host": host, "port": p, "role": r} for r, p in decision.ports.items()]}
+                  "endpoints": [{"host": host, "port": p, "role": r} for r, p in decision.ports.items()],
+                  "conflicts": ctx.notes.get("conflicts", [])}
+        if changes and ctx.check_mode:
+            result["would"] = [c.as_dict() for c in changes]
+        if ctx.notes.get("agreement"):
+            result["agreement"] = ctx.notes["agreement"]
         warnings = list(ctx.notes.get("warnings", [])) + list(decision.warnings)
         if warnings:
             result["warnings"] = warnings

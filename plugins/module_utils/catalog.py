@@ -249,10 +249,6 @@ def merge_installers(catalog: Catalog, installers: Mapping[str, Any] | None,
     return replace(catalog, steps=tuple(steps))
 
 
-def level_after_steps(level: str, steps: tuple[Step, ...]) -> str:
-    return steps[-1].resulting_level if steps else level
-
-
 __all__ = [
     "ARCHITECTURES", "Catalog", "DEFAULT_SUCCESS_CODES", "Installer", "LEVELS", "STEP_IDS", "Step",
     "load_catalog", "merge_build_map", "merge_installers",

@@ -8,7 +8,7 @@ says which build to add to ``osce_build_map``. Rules and the ambiguities they re
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -120,28 +120,60 @@ def parse_int(value: Any) -> int | None:
     return int(text) if re.fullmatch(r"\d+", text) else None
 
 
-def parse_date(value: Any) -> date | None:
-    """A date from ``date`` / ``datetime`` / ISO text (``2015-01-22``, ``2015-01-22 10:00:00``,
-    ``2015-01-22T10:00:00Z``) or US ``01/22/2015``; ``None`` when absent or unreadable."""
+def date_readings(value: Any) -> tuple[date, ...]:
+    """Every calendar date ``value`` can mean: one for ISO text (``2015-01-22``, ``2015-01-22
+    10:00:00``, ``2015-01-22T10:00:00Z``), ``date`` / ``datetime`` and unambiguous slash dates
+    (``01/22/2015``, ``22/01/2015``, ``10/10/2015``); two for a slash date whose day and month are both
+    12 or less (``10/01/2015``: 1 October or 10 January); none when absent or unreadable."""
     if value is None or value == "":
-        return None
+        return ()
     if isinstance(value, datetime):
-        return value.date()
+        return (value.date(),)
     if isinstance(value, date):
-        return value
+        return (value,)
     text = str(value).strip()
     match = re.match(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", text)
     if match:
         y, m, d = (int(g) for g in match.groups())
+        candidates = [(y, m, d)]
     else:
         match = re.match(r"^(\d{1,2})/(\d{1,2})/(\d{4})", text)
         if not match:
-            return None
-        m, d, y = (int(g) for g in match.groups())
-    try:
-        return date(y, m, d)
-    except ValueError:
+            return ()
+        first, second, y = (int(g) for g in match.groups())
+        candidates = [(y, first, second), (y, second, first)]  # month/day (US), day/month
+    out: list[date] = []
+    for y, m, d in candidates:
+        try:
+            found = date(y, m, d)
+        except ValueError:
+            continue
+        if found not in out:
+            out.append(found)
+    return tuple(out)
+
+
+def parse_date(value: Any) -> date | None:
+    """The date ``value`` means (see ``date_readings``); ``None`` when absent, unreadable or
+    ambiguous (``10/01/2015``) - an ambiguous date is never guessed."""
+    readings = date_readings(value)
+    return readings[0] if len(readings) == 1 else None
+
+
+def parse_statement(value: Any, field: str) -> bool | None:
+    """The administrator's yes / no statement (``true`` / ``false`` / ``''`` = not stated)."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("", "none", "null", "unknown"):
         return None
+    if text in ("true", "yes", "1", "on"):
+        return True
+    if text in ("false", "no", "0", "off"):
+        return False
+    raise OsceError(field, "must be true, false or empty", value,
+                    "write true when CP 5712r1 (the repack) is installed, false when only the original "
+                    "CP 5712 is, or leave it empty to let the collection decide from its evidence")
 
 
 def normalize_build_map(build_map: Mapping[str, Any] | None) -> dict[str, tuple[int, ...]]:
@@ -164,12 +196,12 @@ def normalize_build_map(build_map: Mapping[str, Any] | None) -> dict[str, tuple[
     return out
 
 
-def _entry(item: Any) -> tuple[str, int | None, date | None]:
+def _entry(item: Any) -> tuple[str, int | None, Any]:
+    """(name, build, raw install date) of a patch-history entry (mapping or object)."""
     if isinstance(item, Mapping):
-        return (str(item.get("name") or ""), parse_int(item.get("build")),
-                parse_date(item.get("installed_on")))
+        return (str(item.get("name") or ""), parse_int(item.get("build")), item.get("installed_on"))
     return (str(getattr(item, "name", "") or ""), parse_int(getattr(item, "build", None)),
-            parse_date(getattr(item, "installed_on", None)))
+            getattr(item, "installed_on", None))
 
 
 def _evidence_text(version: Any, build: Any, history: Sequence[Any]) -> dict[str, Any]:
@@ -179,12 +211,84 @@ def _evidence_text(version: Any, build: Any, history: Sequence[Any]) -> dict[str
 
 # ---------------------------------------------------------------- detection
 
+#: The variable the administrator states the CP 5712 / 5712r1 fact with (build_facts option
+#: ``cp5712r1_installed``).
+R1_VARIABLE = "osce_cp5712r1_installed"
+
+#: The step whose record (``Applied.cp5712r1``, written by patch_chain after a verified install)
+#: proves the repack is on the server.
+R1_STEP = "cp5712r1"
+
+
+def _applied_text(record: Mapping[str, Any]) -> str:
+    parts = [f"installed {record['installed']}" if record.get("installed") else "",
+             f"run {record['run_id']}" if record.get("run_id") else "",
+             f"sha256 {str(record['sha256'])[:12]}..." if record.get("sha256") else ""]
+    return ", ".join(p for p in parts if p)
+
+
+def _decide_cp5712(build: int, evidence: Mapping[str, Any], history: Sequence[Any],
+                   reasons: list[str], warnings: list[str]) -> str:
+    """CP 5712 or its r1 repack (same build): the evidence in order of trust (docs/core.md)."""
+    stated = parse_statement(evidence.get("cp5712r1_installed"), R1_VARIABLE)
+    record = evidence.get("applied_record")
+    record = record if isinstance(record, Mapping) else None
+    if stated is not None:
+        reasons.append(f"{R1_VARIABLE}: {str(stated).lower()} (stated by the administrator) decides: "
+                       + ("CP 5712r1" if stated else "the original CP 5712, re-apply 5712r1 (FAQ Q13)"))
+        if record is not None and not stated:
+            warnings.append(f"{R1_VARIABLE} is false but this collection's record Applied.{R1_STEP} "
+                            f"({_applied_text(record)}) says it installed CP 5712r1; the statement wins")
+        return "cp5712r1" if stated else "cp5712"
+    if record is not None:
+        reasons.append(f"this collection's record Applied.{R1_STEP} ({_applied_text(record)}) decides: "
+                       "CP 5712r1 was installed and verified by osce.patching")
+        return "cp5712r1"
+
+    source, readings = "cp5712_installed_on", date_readings(evidence.get("cp5712_installed_on"))
+    raw = evidence.get("cp5712_installed_on")
+    if not readings:
+        dated = [(d, r) for _name, b, r in (_entry(h) for h in history) if b == build
+                 for d in [date_readings(r)] if d]
+        if dated:
+            # The latest entry decides (a re-applied r1 wins over the original). With an ambiguous
+            # entry, "latest" is taken for every reading: the earliest and the latest possible.
+            low = max(min(d) for d, _raw in dated)
+            high = max(max(d) for d, _raw in dated)
+            readings = (low,) if low == high else (low, high)
+            raw = ", ".join(str(r) for d, r in dated if len(d) > 1) or str(max(dated)[1])
+            source = f"the patch history entry with build {build}"
+    if not readings:
+        warnings.append(
+            f"build {build} is CP 5712 but whether it is the r1 repack is unknown (no record of this "
+            f"collection, no install date); reading it as the original CP 5712, so CP 5712r1 is re-applied "
+            f"(FAQ Q13: re-applying the repack is the safe reading). State it with {R1_VARIABLE}: true|false")
+        reasons.append("no record, no statement, install date of CP 5712 unknown -> cp5712")
+        return "cp5712"
+    sides = {d < R1_CUTOFF for d in readings}
+    if len(sides) > 1:
+        raise OsceError(source, f"the install date of CP 5712 is ambiguous: day and month are both 12 or less, "
+                        f"and one reading is before, the other on or after the r1 cut-off {R1_CUTOFF.isoformat()}",
+                        raw, f"state the fact with `{R1_VARIABLE}: true` (CP 5712r1 installed) or "
+                        f"`{R1_VARIABLE}: false` (the original CP 5712, re-apply 5712r1)")
+    installed = readings[-1]
+    shown = installed.isoformat() if len(readings) == 1 else f"{raw} (either reading)"
+    if installed < R1_CUTOFF:
+        reasons.append(f"CP 5712 installed on {shown} ({source}), before "
+                       f"{R1_CUTOFF.isoformat()}: the original CP, re-apply 5712r1 (FAQ Q13)")
+        return "cp5712"
+    reasons.append(f"CP 5712 installed on {shown} ({source}), on or after {R1_CUTOFF.isoformat()}: the r1 repack")
+    return "cp5712r1"
+
+
 def detect_level(evidence: Mapping[str, Any], build_map: Mapping[str, Any] | None = None) -> Detection:
     """Decide the server's level from raw evidence.
 
     ``evidence`` keys: ``server_version`` (``"10.6"``), ``sp_build`` (``ServicePack_Build``, int or
-    str or None), ``patch_history`` (entries with ``name``, ``build``, ``installed_on``),
-    ``cp5712_installed_on`` (date / ISO text / None). ``build_map``: level id -> build or list of
+    str or None), ``patch_history`` (entries with ``name``, ``build``, ``installed_on`` - raw text
+    or date), ``cp5712_installed_on`` (date / text / None), ``cp5712r1_installed`` (the
+    administrator's statement: true / false / None), ``applied_record`` (this collection's
+    ``Applied.cp5712r1`` record, a mapping, or None). ``build_map``: level id -> build or list of
     builds (catalog ``levels`` merged with ``osce_build_map``; ``None`` = not public).
     Raises ``OsceError`` when the evidence does not identify a level.
     """
@@ -214,29 +318,14 @@ def detect_level(evidence: Mapping[str, Any], build_map: Mapping[str, Any] | Non
                         "check the profile entry `server_sp_build` (ServicePack_Build) or calibrate it")
     reasons.append(f"ServicePack_Build is {build}")
 
-    # CP 5712 and its r1 repack share a build: tell them apart by install date (FAQ Q13).
+    # CP 5712 and its r1 repack share a build: our record, the admin's word or the date (FAQ Q13).
     shared = set(builds["cp5712"]) & set(builds["cp5712r1"])
     if build in shared:
-        installed = parse_date(evidence.get("cp5712_installed_on"))
-        source = "cp5712_installed_on"
-        if installed is None:
-            dated = [d for _name, b, d in (_entry(h) for h in history) if b == build and d is not None]
-            if dated:
-                installed = max(dated)
-                source = "the patch history entry with build %d" % build
-        if installed is None:
-            warnings.append(
-                f"build {build} is CP 5712 but its install date is unknown; reading it as the original "
-                "CP 5712, so CP 5712r1 is re-applied (FAQ Q13: re-applying the repack is the safe reading)")
-            reasons.append("install date of CP 5712 unknown -> cp5712")
-            return Detection("cp5712", build, tuple(reasons), tuple(warnings))
-        if installed < R1_CUTOFF:
-            reasons.append(f"CP 5712 installed on {installed.isoformat()} ({source}), before "
-                           f"{R1_CUTOFF.isoformat()}: the original CP, re-apply 5712r1 (FAQ Q13)")
-            return Detection("cp5712", build, tuple(reasons), tuple(warnings))
-        reasons.append(f"CP 5712 installed on {installed.isoformat()} ({source}), on or after "
-                       f"{R1_CUTOFF.isoformat()}: the r1 repack")
-        return Detection("cp5712r1", build, tuple(reasons), tuple(warnings))
+        level = _decide_cp5712(build, evidence, history, reasons, warnings)
+        return Detection(level, build, tuple(reasons), tuple(warnings))
+    if parse_statement(evidence.get("cp5712r1_installed"), R1_VARIABLE) is not None:
+        warnings.append(f"{R1_VARIABLE} is set but the server's build is {build}, not CP 5712's "
+                        f"({', '.join(map(str, sorted(shared))) or 'unknown'}); the statement is ignored")
 
     exact = [lvl for lvl in BUILD_LEVELS if build in builds[lvl]]
     if exact:
@@ -256,28 +345,39 @@ def detect_level(evidence: Mapping[str, Any], build_map: Mapping[str, Any] | Non
             return Detection(level, build, tuple(reasons), tuple(warnings))
 
     raise OsceError("sp_build", f"build {build} of OSCE 10.6 matches no level in the build map",
-                    _evidence_text(raw_version, raw_build, history),
-                    "add the build from the patch readme to `osce_build_map`, e.g. "
-                    f"`osce_build_map: {{{_suggest_level(build, builds)}: {build}}}`")
+                    _evidence_text(raw_version, raw_build, history), unmapped_build_fix(build, builds))
 
 
-def _suggest_level(build: int, builds: Mapping[str, tuple[int, ...]]) -> str:
-    """The first level with no known build that the ordering allows for ``build``."""
-    below = [lvl for lvl in BUILD_LEVELS if builds[lvl] and min(builds[lvl]) < build]
-    above = [lvl for lvl in BUILD_LEVELS if builds[lvl] and min(builds[lvl]) > build]
-    lo = level_index(below[-1]) if below else 0
+def nearest_level_below(build: int, build_map: Mapping[str, Any] | None) -> str | None:
+    """The latest level whose (lowest) known build is below ``build``; ``None`` when none is.
+    Of CP 5712 and its repack, which share a build, the repack (a hotfix build above 5712 needs
+    the CP first, FAQ Q12)."""
+    builds = normalize_build_map(build_map)
+    below = [lvl for lvl in BUILD_LEVELS if builds.get(lvl) and min(builds[lvl]) < build]
+    return below[-1] if below else None
+
+
+def unmapped_build_fix(build: int, build_map: Mapping[str, Any] | None) -> str:
+    """The Fix for a 10.6 build that matches no level: the nearest level below (what a hotfix on
+    it would be assumed to be, and how to say so) and the unmapped levels the ordering allows."""
+    builds = normalize_build_map(build_map)
+    below = nearest_level_below(build, builds)
+    above = [lvl for lvl in BUILD_LEVELS if builds.get(lvl) and min(builds[lvl]) > build]
+    lo = level_index(below) if below else 0
     hi = level_index(above[0]) if above else len(LEVELS) - 1
-    candidates = [lvl for lvl in LEVELS[lo + 1:hi] if lvl in BUILD_LEVELS and not builds[lvl]]
-    if "sp3_patch1_1" in candidates:
-        return "sp3_patch1_1"
-    return candidates[-1] if candidates else "sp3_patch1_1"
-
-
-def levels_between(start: str, end: str) -> tuple[str, ...]:
-    """Levels after ``start`` up to and including ``end``."""
-    return LEVELS[level_index(start) + 1: level_index(end) + 1]
-
-
-def history_entries(items: Iterable[Any]) -> list[tuple[str, int | None, date | None]]:
-    """Normalize patch-history entries (mappings or objects) to (name, build, date)."""
-    return [_entry(i) for i in items]
+    unmapped = [lvl for lvl in LEVELS[lo + 1:hi] if lvl in BUILD_LEVELS and not builds.get(lvl)]
+    parts: list[str] = []
+    if unmapped:
+        guess = "sp3_patch1_1" if "sp3_patch1_1" in unmapped else unmapped[-1]
+        parts.append(f"if it is {DISPLAY_NAMES[guess]} (its build is not in the map; the ordering allows "
+                     f"{', '.join(unmapped)}), add the build from the patch readme: "
+                     f"`osce_build_map: {{{guess}: {build}}}`")
+    if below:
+        known = ", ".join(str(b) for b in builds[below])
+        parts.append(f"{'or ' if parts else ''}if it is {DISPLAY_NAMES[below]} (build {known}, the nearest level "
+                     f"below in the build map) with a hotfix, add it to that level - the chain is then planned "
+                     f"from {below}: `osce_build_map: {{{below}: [{known}, {build}]}}`")
+    else:
+        parts.append("no level in the build map is below it: check Server_Version and ServicePack_Build, "
+                     "and add the builds of your levels from the patch readmes to `osce_build_map`")
+    return "; ".join(parts)

@@ -52,8 +52,27 @@ options:
     default: {}
   tmcm_version:
     description:
-      - The Control Manager version managing this server (for example C(6.0 SP1)), for the FAQ Q10 gate.
+      - The Control Manager version managing this server as its console shows it (for example C(6.0 SP1),
+        C(6.0 Service Pack 1), C(5.5 SP1 Patch 5)), for the FAQ Q10 gate. Omit when no Control Manager manages
+        the server.
+      - C(unknown) (or an empty string) means a Control Manager manages the server but its version could not be read;
+        like an unreadable version or a bare build number (C(6.0.0.1234), which names no service pack), it blocks
+        a chain that holds CP 5712r1 (C(chain.blockers)) with a Fix naming C(osce_tmcm_version).
     type: str
+  cp5712r1_installed:
+    description:
+      - The administrator's statement whether CP 5712r1 (the repack) is installed on a server whose build is 5712
+        (CP 5712 and its r1 repack share the build, FAQ Q13) - C(true), C(false), or empty to let the collection
+        decide.
+      - When omitted, the play variable C(osce_cp5712r1_installed) is used.
+      - "Evidence in order of trust: this statement; this collection's record C(Applied.cp5712r1) (written by
+        M(osce.patching.patch_chain) after a verified install, read only when the build is 5712 - no extra round
+        trip on other builds); the install date in the patch history (the latest entry with build 5712; before
+        2015-01-23 is the original CP). An ambiguous slash date (C(10/01/2015), day and month both 12 or less)
+        whose readings fall on both sides of the cut-off is refused with a Fix naming C(osce_cp5712r1_installed);
+        without any evidence the build reads as the original CP 5712 (re-apply r1) with a warning."
+      - Ignored, with a warning, when the build is not 5712.
+    type: raw
 extends_documentation_fragment:
   - osce.patching.common
   - osce.patching.attributes.server
@@ -174,7 +193,10 @@ ansible_facts:
           returned: success
           sample: {state: unknown, confidence: unknown}
         chain:
-          description: The planned chain (C(steps) with C(id), C(name), C(from_level), C(to_level)), C(blockers), C(warnings), C(nothing_to_do).
+          description:
+            - The planned chain (C(steps) with C(id), C(name), C(from_level), C(to_level)), C(blockers), C(warnings),
+              C(nothing_to_do), and C(notes) - what the FAQ says besides the chain (the CP is a prerequisite of any OSCE
+              hotfix on SP3 and later, Q11/Q12; SP3 Patch 2 is recommended when a CP 5712 server's history lacks it, Q4 d).
           type: dict
           returned: success
         collection_state:
@@ -185,8 +207,16 @@ ansible_facts:
               C(step), C(sha256), C(installed), C(run_id); C(privilege_marker_present) tells whether a privilege
               marker is open; C(unreadable) lists values that are not a JSON object (never trusted).
           type: dict
-          returned: when O(gather_subset) has C(collection_state)
+          returned: when O(gather_subset) has C(collection_state), or the build is CP 5712's and O(cp5712r1_installed) is not stated
           sample: {exists: true, run_lock: null, reboot_debt: null, applied: {}, privilege_marker_present: false}
+        cp5712r1_evidence:
+          description:
+            - What told CP 5712 from its r1 repack - C(stated) (the O(cp5712r1_installed) statement, C(null) when
+              not given), C(applied_record) (this collection's C(Applied.cp5712r1) record or C(null)) and
+              C(record_read) (whether the record was read). C(level_reasons) says which evidence decided.
+          type: dict
+          returned: success
+          sample: {stated: null, applied_record: {step: cp5712r1, installed: "2026-12-02T18:40:00Z"}, record_read: true}
         cp_installed:
           description: Whether CP 5712r1 (or OSCE 11) is on the server.
           type: bool

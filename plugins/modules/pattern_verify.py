@@ -10,8 +10,19 @@ short_description: Verify one OSCE client against what its server offers
 version_added: 0.1.0
 description:
   - Reads the client's program build and pattern files and returns the collection's verdict for it
-    (C(up_to_date), C(program_behind), C(crcz_missing), C(bf_in_use), C(agent_pattern_behind), C(conventional_scan),
-    C(unknown)) with the evidence behind it, comparing with the server facts of M(osce.patching.build_facts).
+    (C(up_to_date), C(program_behind), C(server_not_on_target), C(crcz_missing), C(bf_in_use), C(custom_update_source),
+    C(agent_pattern_behind), C(conventional_scan), C(unknown)) with the evidence behind it, comparing with the server
+    facts of M(osce.patching.build_facts).
+  - C(up_to_date) only when the server is on the target (CP 5712r1 or OSCE 11, C(level) of the server facts) and the
+    client matches it; a client matching a server on an intermediate build is C(server_not_on_target) (the reason
+    names the server's level and build). A conventional scan client whose program is behind is C(program_behind).
+  - "Facts and inferences: C(evidence.checks) lists each check (C(program), C(target), C(crcz), C(bf),
+    C(update_source), C(agent_pattern), C(scan_method) when inferred) with its C(basis) (C(fact) or C(inferred)),
+    its C(result), the profile entries it reads and their C(confidence). Inferred findings besides the verdict are in
+    C(evidence.warnings). CRCz.ptn freshness is reported as not checkable (C(evidence.crcz_freshness): its version
+    record on a client is not public)."
+  - The update source (C(Misc.\Updatefrom), profile entry C(client_update_from), 3p) comes with the program build's
+    read; it is compared with the name and C(ansible_host) of the first host of C(osce_server).
   - "Round trips per client: 1 C(ansible.windows.win_reg_stat) of the client's C(Misc.) key (profile entry
     C(client_program_version); 1 more on a 32-bit client, where the C(Wow6432Node) candidate is absent) and 1
     C(ansible.windows.win_find) over the folders of the profile entries C(client_bf_ptn), C(client_crcz_ptn) and
@@ -31,16 +42,20 @@ options:
     description:
       - The server's C(ansible_facts.osce_server) from M(osce.patching.build_facts), typically
         C("{{ hostvars[groups.osce_server[0]].ansible_facts.osce_server }}"). Uses C(client_program.build),
-        C(patterns.agent), C(cp_installed).
+        C(patterns.agent), C(cp_installed), C(level), C(sp_build).
     type: dict
     required: true
   fail_on:
     description:
       - Verdicts that fail the task.
+      - By default only the verdicts that rest on facts - C(program_behind), C(server_not_on_target), C(crcz_missing).
+        The inferred ones - C(bf_in_use), C(custom_update_source), C(agent_pattern_behind) - come back as Ansible
+        warnings (and in C(evidence.warnings)) unless listed here (opt in).
     type: list
     elements: str
-    choices: [program_behind, crcz_missing, bf_in_use, agent_pattern_behind, conventional_scan, unknown]
-    default: [program_behind, crcz_missing, bf_in_use]
+    choices: [program_behind, server_not_on_target, crcz_missing, bf_in_use, custom_update_source, agent_pattern_behind,
+              conventional_scan, unknown]
+    default: [program_behind, server_not_on_target, crcz_missing]
   app_path:
     description:
       - The client's install folder, when it is not one of the profile's default folders.
@@ -96,8 +111,10 @@ reason:
   returned: always
   type: str
 evidence:
-  description: The values the verdict was decided on (program build, server build, scan method, BF.ptn, CRCz.ptn,
-    agent pattern versions) plus the files found and the folders searched.
+  description: The values the verdict was decided on (program build, server build, server level and whether it is on
+    the target, scan method, BF.ptn, CRCz.ptn, agent pattern versions, update source) plus the files found and the
+    folders searched, C(checks) (per check C(basis), C(result), C(entries), C(confidence)), C(warnings) (inferred
+    findings) and C(crcz_freshness).
   returned: always
   type: dict
 reachability:

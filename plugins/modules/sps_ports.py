@@ -12,8 +12,15 @@ description:
   - Ensures the ports of the integrated Smart Protection Server (iSPS) for the web server OSCE runs on, as the
     vendor FAQ (Q8) gives them - Apache and the IIS virtual web site File Reputation HTTP 8082, HTTPS 4345, Web
     Reputation HTTP 5274; the IIS default web site 80 / 443 / 80.
-  - When another process already holds a port, the collection's port rule picks the first free port above the
-    FAQ default (never 4343 or 8080) and the result says so (RV(decisions)); an earlier move is kept.
+  - When another process already holds a port and the iSPS port record is calibrated (profile entries C(isps_port_*)),
+    the collection's port rule picks the first free port above the FAQ default (never 4343 or 8080), moves the web
+    server's port and the record together, then re-reads both and fails unless the record, the configuration and
+    the listeners agree (RV(agreement)); an earlier move is kept.
+  - "Never breaks smart scan silently: without a calibrated record, a port held by another process is B(not) moved -
+    OSCE's own record would still name the old port and smart scan clients would query a port nobody serves. The task
+    fails, in check mode too, naming every conflict and the port the rule would pick (RV(conflicts)), with the Fix:
+    choose the port in the CP 5712r1 installer (FAQ Q8 note: conflicting ports can be changed during installation of
+    the CP), free the port, or calibrate the record first."
   - "What is changed: the port record, where calibrated (one profile entry per role, C(isps_port_frs_http),
     C(isps_port_frs_https), C(isps_port_wrs_http), each an INI key or a registry value; a former C(isps_ports)
     override is still accepted and split into the three); on Apache the C(Listen)
@@ -106,6 +113,24 @@ endpoints:
   returned: success
   type: list
   elements: dict
+conflicts:
+  description: Every role whose port another process holds - C(role), C(port) (now), C(to) (the port the rule picks),
+    C(reason). Also returned with the failure when there is no calibrated record.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{role: frs_http, port: 8082, to: 8083, reason: port 8082 is held by java; moved to 8083 ...}]
+would:
+  description: In check mode, what the task would do (C(kind) C(record), C(listen), C(unlisten), C(binding) or
+    C(restart), its C(target) and C(port)).
+  returned: check mode, when something would change
+  type: list
+  elements: dict
+agreement:
+  description: What was re-read and found to agree after a change (record, configuration and listeners).
+  returned: when something changed
+  type: str
+  sample: record, configuration and listeners agree
 round_trips:
   description: Gateway round trips of this task, total and per module.
   returned: always

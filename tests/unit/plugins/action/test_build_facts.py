@@ -116,7 +116,7 @@ def test_privilege_state_reads_with_the_entry_on_off_values():
 
 def test_isps_record_per_role_and_legacy_override():
     fake = FakeWindows()
-    osce_server(fake, build=5712)
+    osce_server(fake, build=5712, history="")
     ini = LOCAL + "ofcscan.ini"
     fake.put(ini, fake.text(ini) + "[INI_SMART_PROTECTION]\r\nFRS_HTTP_Port=8082\r\nFRS_HTTPS_Port=4345\r\n"
              "WRS_HTTP_Port=5274\r\n")
@@ -125,6 +125,85 @@ def test_isps_record_per_role_and_legacy_override():
     res, action = run(fake, task_vars={"osce_profile_overrides": legacy})
     assert not res.get("failed"), res.get("msg")
     assert res["ansible_facts"]["osce_server"]["isps_ports"] == {"frs_http": 8082, "frs_https": 4345, "wrs_http": 5274}
-    assert action.gateway.round_trips == 3  # the three entries share the ofcscan.ini read
+    assert action.gateway.round_trips == 4  # the three entries share the ofcscan.ini read (+1: our record, build 5712)
     res, _action = run(fake)
     assert res["ansible_facts"]["osce_server"]["isps_ports"] == "unknown"
+
+
+# ---------------------------------------------------------------- CP 5712 vs 5712r1 (issue 15)
+
+APPLIED = ('{"installed":"2026-12-02T18:40:00Z","run_id":"r-1","sha256":"' + "ab" * 32 + '","step":"cp5712r1"}')
+STATE_KEY = "HKLM:\\SOFTWARE\\osce.patching"
+
+
+def test_other_builds_do_not_read_the_collection_state():
+    fake = FakeWindows()
+    osce_server(fake, build=5600)
+    res, action = run(fake)
+    facts = res["ansible_facts"]["osce_server"]
+    assert "collection_state" not in facts and facts["cp5712r1_evidence"]["record_read"] is False
+    assert action.gateway.round_trips == 3
+
+
+def test_build_5712_reads_our_record_first():
+    fake = FakeWindows()
+    osce_server(fake, build=5712, history="[OfficeScan 10.6 SP3 Critical Patch 5712]\r\nBuild=5712\r\n"
+                "InstallDate=2014-12-01 10:00:00\r\n")
+    fake.set_reg(STATE_KEY, "Applied.cp5712r1", APPLIED)
+    res, action = run(fake)
+    facts = res["ansible_facts"]["osce_server"]
+    assert facts["level"] == "cp5712r1", facts["level_reasons"]
+    assert "Applied.cp5712r1" in facts["level_reasons"][-1]
+    assert facts["cp5712r1_evidence"]["applied_record"]["run_id"] == "r-1"
+    assert action.gateway.round_trips == 4          # the record: one more read, only on build 5712
+
+
+def test_build_5712_without_record_falls_back_to_history():
+    fake = FakeWindows()
+    osce_server(fake, build=5712, history="[CP 5712]\r\nBuild=5712\r\nInstallDate=2014-12-01 10:00:00\r\n")
+    res, _action = run(fake)
+    facts = res["ansible_facts"]["osce_server"]
+    assert facts["level"] == "cp5712" and "patch history" in facts["level_reasons"][-1]
+    assert any("Patch 2 is not in the patch history" in n for n in facts["chain"]["notes"])
+
+
+def test_ambiguous_history_date_is_refused_naming_the_variable():
+    fake = FakeWindows()
+    osce_server(fake, build=5712, history="[CP 5712]\r\nBuild=5712\r\nInstallDate=10/01/2015\r\n")
+    res, _action = run(fake)
+    assert res["failed"] and "ambiguous" in res["msg"] and "osce_cp5712r1_installed: true" in res["msg"]
+    # the administrator states the fact: it converges, by option or by play variable
+    res, action = run(fake, {"cp5712r1_installed": "true"})
+    assert res["ansible_facts"]["osce_server"]["level"] == "cp5712r1"
+    assert action.gateway.round_trips == 3          # a stated fact needs no record read
+    res, _action = run(fake, task_vars={"osce_cp5712r1_installed": False})
+    assert res["ansible_facts"]["osce_server"]["level"] == "cp5712"
+
+
+def test_unreadable_history_converges_once_stated():
+    fake = FakeWindows()
+    osce_server(fake, build=5712, history="garbage")
+    res, _action = run(fake)
+    facts = res["ansible_facts"]["osce_server"]
+    assert facts["level"] == "cp5712" and any("osce_cp5712r1_installed" in w for w in res["warnings"])
+    res, _action = run(fake, task_vars={"osce_cp5712r1_installed": True})
+    assert res["ansible_facts"]["osce_server"]["level"] == "cp5712r1"
+    assert res["ansible_facts"]["osce_server"]["chain"]["nothing_to_do"] is True
+
+
+def test_tmcm_unknown_is_a_chain_blocker():
+    fake = FakeWindows()
+    osce_server(fake, build=5600)
+    res, _action = run(fake, {"tmcm_version": "unknown"})
+    blockers = res["ansible_facts"]["osce_server"]["chain"]["blockers"]
+    assert len(blockers) == 1 and "osce_tmcm_version" in blockers[0]
+
+
+def test_statement_option_takes_a_yaml_bool_and_rejects_junk():
+    fake = FakeWindows()
+    osce_server(fake, build=5712, history="")
+    res, _action = run(fake, {"cp5712r1_installed": True})
+    assert res["ansible_facts"]["osce_server"]["level"] == "cp5712r1"
+    assert res["ansible_facts"]["osce_server"]["cp5712r1_evidence"]["stated"] is True
+    res, _action = run(fake, {"cp5712r1_installed": "perhaps"})
+    assert res["failed"] and "osce_cp5712r1_installed: must be true, false or empty" in res["msg"]

@@ -30,7 +30,8 @@ def run(fake, args=None, **kw):
     (("BF.ptn", "icrc$oth.411"), 5712, "crcz_missing"),
     (("BF.ptn", "CRCz.ptn", "icrc$oth.411"), 5712, "bf_in_use"),
     (("CRCz.ptn", "icrc$oth.409"), 5712, "agent_pattern_behind"),
-    (("lpt$vpn.235",), 5600, "conventional_scan"),
+    (("lpt$vpn.235",), 5712, "conventional_scan"),
+    (("lpt$vpn.235",), 5600, "program_behind"),
 ])
 def test_verdicts_in_two_round_trips(files, build, verdict):
     res, action = run(client(build, files), {"fail_on": []})
@@ -98,3 +99,41 @@ def test_conventional_pattern_file_follows_the_profile():
     res, _action = run(fake, {"fail_on": [], "profile_overrides": {
         "client_conventional_pattern_file": {"path": "{app_path}Pattern\\lpt$vpn.*"}}})
     assert res["verdict"] == "conventional_scan" and res["evidence"]["scan_method"] == "conventional"
+
+
+# ---------------------------------------------------------------- facts vs inferences, the target
+
+def test_default_fail_on_holds_only_facts_inferred_findings_warn():
+    res, _action = run(client(5712, ("BF.ptn", "CRCz.ptn", "icrc$oth.411")))
+    assert not res.get("failed"), res.get("msg")
+    assert res["verdict"] == "bf_in_use" and any("inferred check, not failing" in w for w in res["warnings"])
+    checks = res["evidence"]["checks"]
+    assert checks["bf"]["basis"] == "inferred" and checks["bf"]["confidence"] == {"client_bf_ptn": "inf"}
+    assert checks["program"]["confidence"] == {"client_program_version": "3p", "server_client_program": "3p"}
+    res, _action = run(client(5712, ("CRCz.ptn", "icrc$oth.409")))
+    assert not res.get("failed") and res["verdict"] == "agent_pattern_behind"
+    # opt in
+    res, _action = run(client(5712, ("BF.ptn", "CRCz.ptn", "icrc$oth.411")), {"fail_on": ["bf_in_use"]})
+    assert res["failed"] and "bf_in_use" in res["msg"]
+
+
+def test_client_on_an_intermediate_server_is_server_not_on_target_and_fails_by_default():
+    server = {"client_program": {"build": 5600}, "patterns": {"agent": "411"}, "cp_installed": False,
+              "level": "sp3_patch2", "sp_build": 5600}
+    res, _action = run(client(5600, ("BF.ptn", "icrc$oth.411")), {"server_facts": server})
+    assert res["failed"] and res["verdict"] == "server_not_on_target"
+    assert "sp3_patch2" in res["msg"] and "5600" in res["msg"]
+
+
+def test_custom_update_source_from_the_misc_key_without_a_round_trip():
+    fake = client(5712, ("CRCz.ptn", "icrc$oth.411"))
+    fake.set_reg(CLIENT_KEY + "\\Misc.", "Updatefrom", "http://relay07:8080/au")
+    res, action = run(fake, task_vars={"groups": {"osce_server": ["osce01"]},
+                                       "hostvars": {"osce01": {"ansible_host": "10.0.0.5"}}})
+    assert not res.get("failed") and res["verdict"] == "custom_update_source"
+    assert res["evidence"]["update_source"] == "http://relay07:8080/au"
+    assert action.gateway.round_trips == 2
+    fake.set_reg(CLIENT_KEY + "\\Misc.", "Updatefrom", "http://10.0.0.5:8080/au")
+    res, _action = run(fake, task_vars={"groups": {"osce_server": ["osce01"]},
+                                        "hostvars": {"osce01": {"ansible_host": "10.0.0.5"}}})
+    assert res["verdict"] == "up_to_date" and res["evidence"]["custom_update_source"] is False

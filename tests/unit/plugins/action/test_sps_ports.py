@@ -54,13 +54,62 @@ def test_apache_sets_faq_ports_restarts_once_then_idempotent():
     assert res2["changed"] is False and fake.services["Apache2"]["restarts"] == 1
 
 
-def test_conflict_moves_port_and_says_so():
+def test_conflict_without_a_record_refuses_to_move_and_names_it():
     fake = apache(conflict=8082)
-    res, _action = run(fake)
+    snap = fake.snapshot()
+    for check in (False, True):
+        res, _action = run(fake, check_mode=check)
+        assert res["failed"] and "\n" not in res["msg"], res
+        assert "File Reputation HTTP port 8082: port 8082 is held by java" in res["msg"]
+        assert "would move it to 8083" in res["msg"] and "CP 5712r1 installer" in res["msg"] and "FAQ Q8" in res["msg"]
+        assert "calibrate the iSPS port record" in res["msg"]
+        assert res["conflicts"] == [{"role": "frs_http", "port": 8082, "to": 8083,
+                                     "reason": res["conflicts"][0]["reason"]}]
+        assert fake.writes() == [] and fake.snapshot() == snap
+
+
+def test_every_conflict_is_named():
+    fake = apache(conflict=8082)
+    fake.listeners.append({"port": 5274, "name": "nginx.exe", "pid": 78})
+    res, _action = run(fake, check_mode=True)
+    assert res["failed"] and "8082" in res["msg"] and "5274: port 5274 is held by nginx" in res["msg"]
+    assert [c["role"] for c in res["conflicts"]] == ["frs_http", "wrs_http"]
+
+
+def with_record(fake):
+    fake.put(LOCAL + "ofcscan.ini", fake.text(LOCAL + "ofcscan.ini") +
+             "[INI_SMART_PROTECTION]\r\nFRS_HTTP_Port=8082\r\nFRS_HTTPS_Port=4345\r\nWRS_HTTP_Port=5274\r\n")
+    fake.put(CONF, fake.text(CONF) + "Listen 8082\r\nListen 4345\r\nListen 5274\r\n")
+    return fake
+
+
+def test_check_mode_with_a_record_names_the_conflict_and_what_would_be_done():
+    fake = with_record(apache(conflict=8082))
+    snap = fake.snapshot()
+    res, _action = run(fake, check_mode=True, task_vars={"osce_profile_overrides": RECORD})
     assert not res.get("failed"), res.get("msg")
-    assert res["ports"]["frs_http"] == 8083 and res["decisions"]["frs_http"]["action"] == "move"
-    assert "held by java" in res["decisions"]["frs_http"]["reason"]
-    assert run(fake)[0]["changed"] is False
+    assert res["changed"] and res["ports"]["frs_http"] == 8083 and res["conflicts"][0]["port"] == 8082
+    kinds = {(w["kind"], w["target"]) for w in res["would"]}
+    assert ("record", "frs_http") in kinds and ("listen", "apache_conf") in kinds and ("unlisten", "frs_http") in kinds
+    assert fake.writes() == [] and fake.snapshot() == snap
+
+
+def test_move_with_a_record_proves_record_and_listener_agree():
+    fake = with_record(apache(conflict=8082))
+    res, _action = run(fake, task_vars={"osce_profile_overrides": RECORD})
+    assert not res.get("failed"), res.get("msg")
+    assert res["agreement"] == "record, configuration and listeners agree"
+    assert "FRS_HTTP_Port=8083" in fake.text(LOCAL + "ofcscan.ini")
+    assert {l["port"] for l in fake.listeners if l["name"] == "httpd.exe"} >= {8083, 4345, 5274}
+
+
+def test_record_that_does_not_follow_the_write_fails(monkeypatch):
+    from ansible_collections.osce.patching.plugins.plugin_utils import _server
+    fake = with_record(apache(conflict=8082))
+    # the record write lands somewhere the re-read does not see (a miscalibrated entry)
+    monkeypatch.setattr(_server.ServerReader, "write_isps_port", lambda self, role, port: None)
+    res, _action = run(fake, task_vars={"osce_profile_overrides": RECORD})
+    assert res["failed"] and "record does not hold the ports" in res["msg"] and "8083" in res["msg"]
 
 
 @pytest.mark.parametrize("record", [RECORD, LEGACY_RECORD], ids=["per_role", "legacy_isps_ports"])
@@ -77,10 +126,11 @@ def test_conflict_with_calibrated_record_removes_stale_listen(record):
 
 
 def test_check_mode_changes_nothing():
-    fake = apache(conflict=5274)
+    fake = apache()
     snap = fake.snapshot()
     res, _action = run(fake, check_mode=True)
-    assert res["changed"] and res["ports"]["wrs_http"] == 5275
+    assert res["changed"] and res["ports"]["wrs_http"] == 5274 and res["conflicts"] == []
+    assert any(w["kind"] == "listen" and w["port"] == 5274 for w in res["would"])
     assert fake.writes() == [] and fake.snapshot() == snap
 
 

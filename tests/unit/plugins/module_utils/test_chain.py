@@ -104,7 +104,7 @@ def test_tmcm_gate(catalog, version, ok):
 def test_no_tmcm_and_unreadable_tmcm(catalog):
     assert plan_chain("sp3", catalog, tmcm_version=None).blockers == ()
     plan = plan_chain("sp3", catalog, tmcm_version="banana")
-    assert plan.blockers == () and any("banana" in w for w in plan.warnings)
+    assert len(plan.blockers) == 1 and "banana" in plan.blockers[0] and "osce_tmcm_version" in plan.blockers[0]
 
 
 def test_parsers():
@@ -137,3 +137,70 @@ def test_broken_catalog_chain_is_reported(catalog):
     broken = replace(catalog, steps=tuple(s for s in catalog.steps if s.id != "cp5495"))
     with pytest.raises(OsceError, match="^catalog.steps: do not lead from sp3 to cp5712r1"):
         plan_chain("sp3", broken)
+
+
+# ---------------------------------------------------------------- TMCM versions as the console shows them
+
+@pytest.mark.parametrize("text,parsed,ok", [
+    ("6.0", (6, 0, 0, 0), False),
+    ("6.0 SP1", (6, 0, 1, 0), True),
+    ("6.0 Service Pack 1", (6, 0, 1, 0), True),
+    ("6.0 Service Pack 2", (6, 0, 2, 0), True),
+    ("6.0 SP1 Patch 2", (6, 0, 1, 2), True),
+    ("6.0 SP3", (6, 0, 3, 0), True),
+    ("5.5 SP1 Patch 5", (5, 5, 1, 5), True),
+    ("5.5 Service Pack 1 Patch 5", (5, 5, 1, 5), True),
+    ("5.5 SP1 Patch 4", (5, 5, 1, 4), False),
+    ("5.5 SP1", (5, 5, 1, 0), False),
+    ("5.5", (5, 5, 0, 0), False),
+    ("5.0", (5, 0, 0, 0), False),
+    ("7.0", (7, 0, 0, 0), True),
+    ("TMCM 6.0 SP1", (6, 0, 1, 0), True),
+    ("Control Manager 6.0 Service Pack 1 Patch 1", (6, 0, 1, 1), True),
+    ("6.0 SP1 (Build 1234)", (6, 0, 1, 0), True),
+    ("6.0.0.1234", (6, 0, None, None), None),
+    ("5.5.1234", (5, 5, None, None), None),
+    ("7.0.0.1000", (7, 0, None, None), True),
+    ("5.0.0.1000", (5, 0, None, None), False),
+])
+def test_tmcm_version_table(text, parsed, ok):
+    assert parse_tmcm_version(text) == parsed
+    assert tmcm_compatible(parsed) is ok
+
+
+def test_service_pack_1_is_not_plain_6_0():
+    assert parse_tmcm_version("6.0 Service Pack 1") != parse_tmcm_version("6.0")
+
+
+@pytest.mark.parametrize("text", ["banana", "6.0 beta", "", None])
+def test_unreadable_tmcm_versions(text):
+    assert parse_tmcm_version(text) is None
+
+
+@pytest.mark.parametrize("value,word", [("unknown", "version unknown"), ("", "version unknown"),
+                                        ("6.0.0.1234", "names no service pack"), ("6.x", "could not be read")])
+def test_tmcm_present_with_an_unknown_version_blocks_the_cp_with_a_fix(catalog, value, word):
+    plan = plan_chain("sp3_patch2", catalog, tmcm_version=value)
+    assert len(plan.blockers) == 1 and word in plan.blockers[0]
+    assert "Fix:" in plan.blockers[0] and "osce_tmcm_version" in plan.blockers[0]
+    # not a blocker when the chain has no CP to install
+    assert plan_chain("cp5712r1", catalog, tmcm_version=value).blockers == ()
+
+
+def test_hotfix_prerequisite_note(catalog):
+    for level in ("sp3", "sp3_patch1", "cp5495", "sp3_patch2", "cp5712"):
+        plan = plan_chain(level, catalog)
+        assert any("Q12" in n and "hotfix" in n for n in plan.notes), level
+        assert any("Q12" in n for n in plan.as_dict()["notes"])
+    assert any("once on SP3" in n for n in plan_chain("sp1", catalog).notes)
+    assert not any("hotfix" in n for n in plan_chain("cp5712r1", catalog).notes)
+    assert plan_chain("osce11", catalog).notes == ()
+
+
+def test_patch2_offer_on_cp5712_without_patch2(catalog):
+    for level in ("cp5712", "cp5712r1"):
+        plan = plan_chain(level, catalog, patch2_installed=False)
+        assert any("Patch 2 is not in the patch history" in n and "Q4 step d" in n for n in plan.notes)
+        assert any("may be missing" in n for n in plan_chain(level, catalog).notes)
+        assert not any("Patch 2" in n for n in plan_chain(level, catalog, patch2_installed=True).notes)
+    assert not any("Patch 2 is not" in n for n in plan_chain("sp3_patch2", catalog, patch2_installed=False).notes)

@@ -139,3 +139,128 @@ def test_normalize_build_map_fills_public_cp_builds_and_rejects_junk():
         normalize_build_map({"sp3": [4000, "x"]})
     with pytest.raises(OsceError, match="^osce_build_map.sp9:"):
         normalize_build_map({"sp9": 1})
+
+
+# ---------------------------------------------------------------- vendor truth (issue 15)
+
+LAB_BUILDS = {"gm": 1000, "sp1": 2000, "sp2": 2500, "sp3": 3000, "sp3_patch1": 4000, "sp3_patch1_1": 4100,
+              "cp5495": 5495, "sp3_patch2": 5600, "cp5712": 5712, "cp5712r1": 5712}  # tests/lab/osce_lab/osce.py
+RECORD = {"step": "cp5712r1", "sha256": "ab" * 32, "installed": "2026-12-02T18:40:00Z", "run_id": "r-1"}
+
+
+def test_lab_build_map_matches_the_lab():
+    import ast
+    from pathlib import Path
+    tree = ast.parse((Path(__file__).parents[4] / "tests/lab/osce_lab/osce.py").read_text())
+    node = next(n.value for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "LEVELS")
+    lab = ast.literal_eval(node)
+    assert {lvl: b for lvl, (_v, b, _n) in lab.items() if lvl not in ("pre_10_6", "osce11")} == LAB_BUILDS
+
+
+@pytest.mark.parametrize("value,readings", [
+    ("10/01/2015", (date(2015, 10, 1), date(2015, 1, 10))), ("01/22/2015", (date(2015, 1, 22),)),
+    ("22/01/2015", (date(2015, 1, 22),)), ("10/10/2015", (date(2015, 10, 10),)),
+    ("2015-01-10", (date(2015, 1, 10),)), ("31/02/2015", ()), ("", ()), (None, ())])
+def test_date_readings(value, readings):
+    from ansible_collections.osce.patching.plugins.module_utils.levels import date_readings
+    assert date_readings(value) == readings
+
+
+def test_parse_date_never_guesses_an_ambiguous_slash_date():
+    assert parse_date("10/01/2015") is None
+    assert parse_date("2015-10-01") == date(2015, 10, 1) and parse_date("13/01/2015") == date(2015, 1, 13)
+
+
+@pytest.mark.parametrize("history_date", ["10/01/2015", "01/10/2015", "12/01/2015 10:00:00"])
+def test_ambiguous_history_date_that_decides_is_refused_with_the_variable(history_date):
+    history = [{"name": "CP 5712", "build": 5712, "installed_on": history_date}]
+    with pytest.raises(OsceError) as info:
+        detect_level(ev(build=5712, history=history), LAB_BUILDS)
+    text = str(info.value)
+    assert "ambiguous" in text and "osce_cp5712r1_installed: true" in text and history_date in text
+
+
+def test_ambiguous_date_whose_readings_agree_is_not_refused():
+    # 03/04/2016: 4 March or 3 April 2016 - both after the cut-off, the answer does not depend on it
+    det = detect_level(ev(build=5712, history=[{"name": "CP", "build": 5712, "installed_on": "03/04/2016"}]),
+                       LAB_BUILDS)
+    assert det.level == "cp5712r1" and any("either reading" in r for r in det.reasons)
+    assert detect_level(ev(build=5712, cp_date="02/03/2014"), LAB_BUILDS).level == "cp5712"
+
+
+def test_iso_and_unambiguous_history_dates_still_parse():
+    for text, level in (("2015-01-10", "cp5712"), ("2015-10-01 08:00:00", "cp5712r1"), ("01/22/2015", "cp5712"),
+                        ("22/01/2015", "cp5712"), ("01/23/2015", "cp5712r1")):
+        hist = [{"name": "CP", "build": 5712, "installed_on": text}]
+        assert detect_level(ev(build=5712, history=hist), LAB_BUILDS).level == level, text
+
+
+def test_our_applied_record_decides_before_the_history():
+    history = [{"name": "CP 5712", "build": 5712, "installed_on": "2014-10-10"}]
+    det = detect_level({**ev(build=5712, history=history), "applied_record": RECORD}, LAB_BUILDS)
+    assert det.level == "cp5712r1" and det.warnings == ()
+    assert "Applied.cp5712r1" in det.reasons[-1] and "r-1" in det.reasons[-1]
+    # without the record the history decides
+    det = detect_level(ev(build=5712, history=history), LAB_BUILDS)
+    assert det.level == "cp5712" and "patch history" in det.reasons[-1]
+    # an ambiguous history date does not matter when the record decides
+    hist = [{"name": "CP", "build": 5712, "installed_on": "10/01/2015"}]
+    assert detect_level({**ev(build=5712, history=hist), "applied_record": RECORD}, LAB_BUILDS).level == "cp5712r1"
+
+
+@pytest.mark.parametrize("stated,level", [(True, "cp5712r1"), ("true", "cp5712r1"), (False, "cp5712"),
+                                          ("no", "cp5712")])
+def test_the_administrators_statement_decides_first(stated, level):
+    hist = [{"name": "CP", "build": 5712, "installed_on": "10/01/2015"}]   # ambiguous: ignored
+    det = detect_level({**ev(build=5712, history=hist), "cp5712r1_installed": stated}, LAB_BUILDS)
+    assert det.level == level and "osce_cp5712r1_installed" in det.reasons[-1]
+    assert "stated by the administrator" in det.reasons[-1]
+
+
+def test_an_unreadable_history_converges_once_the_fact_is_stated():
+    det = detect_level(ev(build=5712), LAB_BUILDS)
+    assert det.level == "cp5712" and "osce_cp5712r1_installed" in det.warnings[0]
+    assert detect_level({**ev(build=5712), "cp5712r1_installed": True}, LAB_BUILDS).level == "cp5712r1"
+    assert detect_level({**ev(build=5712), "cp5712r1_installed": ""}, LAB_BUILDS).level == "cp5712"
+
+
+def test_statement_false_against_our_record_warns():
+    det = detect_level({**ev(build=5712), "cp5712r1_installed": False, "applied_record": RECORD}, LAB_BUILDS)
+    assert det.level == "cp5712" and "Applied.cp5712r1" in det.warnings[0]
+
+
+def test_statement_on_another_build_is_ignored_with_a_warning():
+    det = detect_level({**ev(build=5600), "cp5712r1_installed": True}, LAB_BUILDS)
+    assert det.level == "sp3_patch2" and "ignored" in det.warnings[0]
+    with pytest.raises(OsceError, match="^osce_cp5712r1_installed: must be true, false or empty"):
+        detect_level({**ev(build=5712), "cp5712r1_installed": "maybe"}, LAB_BUILDS)
+
+
+@pytest.mark.parametrize("build,below,hotfix_map", [
+    (1500, "gm", "{gm: [1000, 1500]}"),
+    (3100, "sp3", "{sp3: [3000, 3100]}"),
+    (5650, "sp3_patch2", "{sp3_patch2: [5600, 5650]}"),
+    (6000, "cp5712r1", "{cp5712r1: [5712, 6000]}"),
+])
+def test_unmapped_build_fix_names_the_nearest_level_below(build, below, hotfix_map):
+    from ansible_collections.osce.patching.plugins.module_utils.levels import nearest_level_below
+    assert nearest_level_below(build, LAB_BUILDS) == below
+    with pytest.raises(OsceError) as info:
+        detect_level(ev(build=build), LAB_BUILDS)
+    text = str(info.value)
+    assert f"osce_build_map: {hotfix_map}" in text and "nearest level below" in text
+    assert f"planned from {below}" in text and "\n" not in text
+    # following the Fix works: the build is then that level
+    merged = {**LAB_BUILDS, below: [b for b in (LAB_BUILDS[below], build)]}
+    assert detect_level(ev(build=build), merged).level == below
+
+
+def test_unmapped_build_below_every_known_level():
+    with pytest.raises(OsceError, match="no level in the build map is below it"):
+        detect_level(ev(build=500), LAB_BUILDS)
+
+
+def test_dead_helpers_are_gone():
+    from ansible_collections.osce.patching.plugins.module_utils import catalog, levels
+    assert not hasattr(levels, "levels_between") and not hasattr(levels, "history_entries")
+    assert not hasattr(catalog, "level_after_steps")
