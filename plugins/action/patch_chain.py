@@ -252,12 +252,12 @@ class ActionModule(OsceAction):
                                     field=ctx.host, unreachable=True)
 
     def _reset_connection(self) -> None:
-        """Drop the connection's session after a restart (as ansible.windows.win_reboot does)."""
+        """Drop the connection's session after a restart (as the win_reboot action plugin does)."""
         reset = getattr(self._connection, "reset", None)
         if callable(reset):
             try:
                 reset()
-            except Exception:  # a connection without reset support: the next call reconnects or fails
+            except Exception:  # pylint: disable=broad-except  # no reset support: the next call reconnects or fails
                 pass
 
     # -- act --------------------------------------------------------------------------------------
