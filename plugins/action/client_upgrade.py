@@ -3,9 +3,16 @@
 """osce.patching.client_upgrade: run AutoPcc on a client that is behind, wait for the new build.
 
 An offline client comes back UNREACHABLE (not failed) through the action base. While waiting for
-the new build, a read that finds the client unreachable is retried until ``timeout``: a program
-update can briefly disconnect the client (firewall driver, OSCE-FACTS.md); still unreachable at
-the deadline, the task is UNREACHABLE with ``changed: true`` (AutoPcc ran).
+the new build, a read that finds the client unreachable is retried every ``poll_interval`` until
+``timeout``: a program update can briefly disconnect the client (firewall driver, OSCE-FACTS.md).
+Still unreachable at the deadline, the client dropped during its own upgrade: the task FAILS with
+``dropped: true`` (``changed: true`` when this task ran AutoPcc) so it counts against its batch.
+
+Stall (``stall_timeout``): whether AutoPcc upgrades a client while the root privilege "clients can
+update components but not upgrade the client program" is on is unknown. When AutoPcc returned
+success and the client answers but its build has not moved for ``stall_timeout`` seconds, the task
+fails at once with ``stalled: true`` and a diagnosis naming that unknown, instead of waiting out
+``timeout``.
 
 ``reboot_required`` is based on the documented fact that a client program update needs a restart
 to load the new TDI driver (OSCE-FACTS.md, "Moving a client to the server's build"): it is true
@@ -53,12 +60,22 @@ class ActionModule(OsceAction):
     def gather(self, ctx: Context) -> dict[str, t.Any]:
         reader = ClientReader(ctx)
         ctx.notes["reader"] = reader
-        program = reader.program()
+        waiting = ctx.args["phase"] == "finish" and not ctx.check_mode
+        try:
+            program = reader.program()
+        except HostUnreachable:
+            if not waiting:
+                raise
+            # finish runs right after start: the client may be installing (disconnected) this very moment
+            ctx.notes["disconnects"] = 1
+            program = {"program_build": None, "arch": None}
         state = {"build": program["program_build"], "arch": program["arch"]}
-        if ctx.args["phase"] == "finish" and not ctx.check_mode and not self._current(ctx, state["build"]):
+        if waiting and not self._current(ctx, state["build"]):
             ctx.notes["build_seen"] = state["build"]
             # just read and behind: poll first, an immediate re-read would be a wasted round trip
             state["build"], ctx.notes["waited"] = self._wait_for_build(ctx, state["build"], read_now=False)
+            if state["arch"] is None:
+                state["arch"] = ctx.notes["reader_arch"]
         return state
 
     @staticmethod
@@ -100,26 +117,60 @@ class ActionModule(OsceAction):
         reader: ClientReader = ctx.notes["reader"]
         start = self.clock()
         deadline = start + ctx.args["timeout"]
+        stall = ctx.args["stall_timeout"]
+        seen, last_move = build, start
         if not read_now:
             self.sleep(ctx.args["poll_interval"])
         while True:
             reader.forget()
             try:
-                build = reader.program()["program_build"]
+                program = reader.program()
             except HostUnreachable:
                 # the program update can drop the client's connection for a while: keep polling
-                if self.clock() >= deadline:
-                    raise
+                ctx.notes["disconnects"] = ctx.notes.get("disconnects", 0) + 1
+                last_move = self.clock()   # a client that drops is busy, not stalled
+                if last_move >= deadline:
+                    raise self._dropped(ctx, seen)
                 self.sleep(ctx.args["poll_interval"])
                 continue
+            build = program["program_build"]
+            ctx.notes["reader_arch"] = program["arch"]
             if self._current(ctx, build):
                 return build, round(self.clock() - start, 1)
+            now = self.clock()
+            if build != seen:
+                seen, last_move = build, now
+            if 0 < stall < ctx.args["timeout"] and now - last_move >= stall:
+                raise self._stalled(ctx, build)
             if self.clock() >= deadline:
                 raise ActionFailure(f"the program build is still {build} after {ctx.args['timeout']} s, not "
                                     f"{ctx.notes['expected']}", "check the client's upgrade log (profile entry "
                                     "client_upgrade_log) or raise timeout", field=ctx.host,
-                                    extra={"build": build, "expected_build": ctx.notes["expected"]})
+                                    extra={"build": build, "expected_build": ctx.notes["expected"],
+                                           "dropped": False, "stalled": False})
             self.sleep(ctx.args["poll_interval"])
+
+    @staticmethod
+    def _dropped(ctx: Context, build: int | None) -> ActionFailure:
+        return ActionFailure(
+            f"the client stopped answering during its upgrade (build {build} before, {ctx.notes['expected']} "
+            f"expected) and did not answer again within timeout ({ctx.args['timeout']} s)",
+            "check the client at its console (upgrade log: profile entry client_upgrade_log); a client that drops "
+            "during its own upgrade counts as a failure of its batch", field=ctx.host,
+            extra={"dropped": True, "stalled": False, "build": build, "expected_build": ctx.notes["expected"],
+                   "disconnects": ctx.notes.get("disconnects", 0)})
+
+    @staticmethod
+    def _stalled(ctx: Context, build: int | None) -> ActionFailure:
+        return ActionFailure(
+            f"the program build stayed at {build} for stall_timeout ({ctx.args['stall_timeout']} s) after AutoPcc "
+            "returned success, the client answering: whether AutoPcc upgrades a client while the privilege "
+            "'clients can update components but not upgrade the client program' is on is unknown (Trend Micro "
+            "documents nothing), and here it seems not to",
+            "see 'AutoPcc and the upgrade privilege' in docs/user-guide.md - turn the privilege off for the "
+            "clients of the batch (osce.patching.upgrade_privilege scope client or domain, once calibrated) or roll "
+            "clients out with the privilege off; raise stall_timeout if installs are only slow", field=ctx.host,
+            extra={"dropped": False, "stalled": True, "build": build, "expected_build": ctx.notes["expected"]})
 
     def diff_view(self, state):
         return {"build": state["build"]}
@@ -150,4 +201,5 @@ class ActionModule(OsceAction):
                 "expected_build": ctx.notes["expected"], "arch": before["arch"], "phase": phase,
                 "pending": not self._current(ctx, build),
                 "bytes_expected": self._bytes(ctx, before["arch"]) if downloads else 0,
-                "waited": waited, "reboot_required": upgraded, "reboot_required_source": basis}
+                "waited": waited, "reboot_required": upgraded, "reboot_required_source": basis,
+                "dropped": False, "stalled": False, "disconnects": ctx.notes.get("disconnects", 0)}

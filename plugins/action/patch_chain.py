@@ -1,27 +1,55 @@
 # Copyright: (c) 2025, osce.patching contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""osce.patching.patch_chain: pre-check and install the FAQ's steps, verify each new build."""
+"""osce.patching.patch_chain: pre-check and install the FAQ's steps, verify each new build.
+
+Nothing lost (issue 13):
+
+- every installer problem is collected before any change and reported together (``problems``);
+- the installer is hashed again (``win_stat`` sha256) right before it runs, in the same task, and
+  ``win_package`` gets the same digest (``checksum``) so it hashes once more itself;
+- reboots are facts of the host: Windows' own reboot-pending signals and our ``RebootDebt`` are read
+  before every install (``reboot_pending``); exit 3010 writes ``RebootDebt`` with the server's
+  last-shutdown mark (``ShutdownTime``), and a later run that reads a different mark knows the server
+  rebooted and clears the debt; exit 1641 (the installer restarted the server) is waited out;
+- a verified install writes ``Applied.<step>`` (step, sha256, installed, run_id).
+"""
 from __future__ import annotations
 
+import datetime
 import ntpath
 import shlex
+import time
 import typing as t
 
+from ansible_collections.osce.patching.plugins.module_utils import collection_state as cs
 from ansible_collections.osce.patching.plugins.module_utils.chain import plan_chain
-from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
+from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError, format_value
 from ansible_collections.osce.patching.plugins.module_utils.levels import DISPLAY_NAMES, detect_level, level_index
 from ansible_collections.osce.patching.plugins.plugin_utils._action_base import (
     ActionFailure, Change, Context, OsceAction,
 )
-from ansible_collections.osce.patching.plugins.plugin_utils._server import ServerReader
+from ansible_collections.osce.patching.plugins.plugin_utils._gateway import HostUnreachable
+from ansible_collections.osce.patching.plugins.plugin_utils._server import ServerReader, reboot_signals, shutdown_mark
+from ansible_collections.osce.patching.plugins.plugin_utils._state import CollectionState
 
 REBOOT_CODES = (3010, 1641)
+REBOOT_FIX = "reboot the server, or set osce_server_reboot: true"
+TAMPER_FIX = "download the package again from the vendor; never run a tampered installer"
+
+
+def _utc_now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class ActionModule(OsceAction):
     MODULE = "patch_chain"
     VERB = "apply the patch chain"
     NEEDS_CATALOG = True
+
+    #: seams for tests: how the plugin waits between polls and what time it is
+    sleep = staticmethod(time.sleep)
+    clock = staticmethod(time.monotonic)
+    utc_now = staticmethod(_utc_now)
 
     def _detect(self, ctx: Context, server: ServerReader) -> dict[str, t.Any]:
         basics = server.basics()
@@ -34,7 +62,25 @@ class ActionModule(OsceAction):
     def gather(self, ctx: Context) -> dict[str, t.Any]:
         server = ServerReader(ctx)
         ctx.notes["server"] = server
-        return self._detect(ctx, server)
+        state = self._detect(ctx, server)
+        record = CollectionState(server.locator)
+        ctx.notes["record"] = record
+        debt = record.read()["reboot_debt"]
+        if debt is not None:
+            # paid when Windows wrote a new last-shutdown time since the debt was recorded
+            loc = server.locator
+            now = shutdown_mark(loc.registry_value("last_shutdown_time")) if loc.known("last_shutdown_time") else None
+            recorded = debt.get("shutdown_time")
+            ctx.notes["debt"] = dict(debt, paid=recorded is not None and now is not None and now != recorded)
+        return state
+
+    def _run_id(self, ctx: Context) -> str:
+        if ctx.args.get("run_id") is not None:
+            return str(ctx.args["run_id"])
+        value = ctx.task_vars.get("osce_run_id")
+        if isinstance(value, str) and "{{" in value:
+            value = self._templar.template(value)
+        return "" if value is None else str(value)
 
     # -- decide -----------------------------------------------------------------------------------
     def _selected(self, ctx: Context, level: str) -> tuple[list[t.Any], list[str]]:
@@ -66,27 +112,31 @@ class ActionModule(OsceAction):
     def plan(self, ctx: Context, before: dict[str, t.Any]) -> list[Change]:
         steps, planned = self._selected(ctx, before["level"])
         ctx.notes["planned"] = planned
+        changes: list[Change] = []
+        debt = ctx.notes.get("debt")
+        if debt is not None and debt["paid"]:
+            changes.append(Change("clear_reboot_debt", cs.REBOOT_DEBT, {"debt": {k: v for k, v in debt.items()
+                                                                                 if k != "paid"}}))
         if not steps:
-            return []
+            return changes
+        # every problem before any change: installers given, present, untouched; disk; pending reboot
+        problems: list[OsceError] = []
         missing = [f for s in steps for f in ctx.catalog.missing_for(s.step_id)
                    if f == f"osce_installers.{s.step_id}" or f.startswith("osce_build_map")]
-        if missing:
-            raise OsceError(missing[0], "is required to apply " + ", ".join(s.step_id for s in steps),
-                            fix="give the installer path and sha256 (osce_installers) and the build from the readme "
-                            "(osce_build_map)")
+        for field in dict.fromkeys(missing):
+            problems.append(OsceError(field, "is required to apply " + ", ".join(s.step_id for s in steps),
+                                      fix="give the installer path and sha256 (osce_installers) and the build from "
+                                      "the readme (osce_build_map)"))
         gw = ctx.gateway
-        changes = []
         for s in steps:
             inst = s.step.installer
+            if inst is None or f"osce_installers.{s.step_id}" in missing:
+                continue
             stat = gw.stat(inst.path, checksum_algorithm="sha256")
-            if not stat.get("exists"):
-                raise OsceError(f"osce_installers.{s.step_id}.path", f"installer not found on {ctx.host}", inst.path,
-                                "copy the vendor package to that path on the server or correct the path")
-            digest = str(stat.get("checksum") or "").lower()
-            if digest != inst.sha256.lower():
-                raise OsceError(f"osce_installers.{s.step_id}.sha256", f"does not match the installer on {ctx.host} "
-                                f"({inst.path} has sha256 {digest})", inst.sha256,
-                                "download the package again from the vendor; never run a tampered installer")
+            problem = self._installer_problem(ctx, s.step_id, inst.path, inst.sha256, stat)
+            if problem is not None:
+                problems.append(problem)
+                continue
             changes.append(Change("install", s.step_id, {
                 "name": s.name, "from_level": s.from_level, "to_level": s.to_level,
                 "build": ctx.catalog.server_build_after(s.step_id),
@@ -94,10 +144,49 @@ class ActionModule(OsceAction):
                               "method": inst.method, "success_codes": list(inst.success_codes)},
                 "size": stat.get("size"),
             }))
-        self._check_disk(ctx, before)
+        disk = self._check_disk(ctx, before)
+        if disk is not None:
+            problems.append(disk)
+        reboot = self._reboot_pending(ctx)
+        if reboot["pending"]:
+            problem = self._reboot_problem(ctx, reboot)
+            if ctx.args["fail_on_reboot_pending"]:
+                problems.append(problem)
+            else:
+                ctx.notes.setdefault("warnings", []).append(problem.line())
+        if problems:
+            raise self._problems(problems, reboot)
         return changes
 
-    def _check_disk(self, ctx: Context, before: dict[str, t.Any]) -> None:
+    @staticmethod
+    def _installer_problem(ctx: Context, step_id: str, path: str, sha256: str,
+                           stat: dict[str, t.Any]) -> OsceError | None:
+        if not stat.get("exists"):
+            return OsceError(f"osce_installers.{step_id}.path", f"installer not found on {ctx.host}", path,
+                             "copy the vendor package to that path on the server or correct the path")
+        digest = str(stat.get("checksum") or "").lower()
+        if digest != str(sha256).lower():
+            return OsceError(f"osce_installers.{step_id}.sha256", f"does not match the installer on {ctx.host} "
+                             f"({path} has sha256 {digest})", sha256, TAMPER_FIX)
+        return None
+
+    @staticmethod
+    def _problems(problems: list[OsceError], reboot: dict[str, t.Any] | None) -> ActionFailure:
+        extra: dict[str, t.Any] = {"problems": [p.as_dict() for p in problems]}
+        if reboot is not None:
+            extra["reboot_pending"] = reboot
+        first = problems[0]
+        if len(problems) == 1:
+            got = f" (got {format_value(first.value)})" if first.has_value else ""
+            return ActionFailure(f"{first.field}: {first.problem}{got}", first.fix, field=first.field, extra=extra)
+        items = []
+        for i, p in enumerate(problems, 1):
+            got = f" (got {format_value(p.value)})" if p.has_value else ""
+            items.append(f"({i}) {p.field}: {p.problem}{got}, fix: {p.fix.rstrip('.')}")
+        return ActionFailure(f"{len(problems)} problems, nothing was changed: " + "; ".join(items),
+                             "correct every problem listed, then run the task again", field=first.field, extra=extra)
+
+    def _check_disk(self, ctx: Context, before: dict[str, t.Any]) -> OsceError | None:
         drive = ntpath.splitdrive(before["install_path"])[0].rstrip(":").upper()
         need = ctx.args["min_free_mb"] * 2**20
         for vol in ctx.gateway.disk_volumes():
@@ -105,43 +194,153 @@ class ActionModule(OsceAction):
             if letter == drive:
                 free = int(vol.get("size_remaining") or 0)
                 if free < need:
-                    raise OsceError("min_free_mb", f"drive {drive}: on {ctx.host} has {free // 2**20} MiB free",
-                                    ctx.args["min_free_mb"], "free disk space on the server before patching")
-                return
+                    return OsceError("min_free_mb", f"drive {drive}: on {ctx.host} has {free // 2**20} MiB free",
+                                     ctx.args["min_free_mb"], "free disk space on the server before patching")
+                return None
         ctx.notes.setdefault("warnings", []).append(f"free space of drive {drive}: not found; disk not checked")
+        return None
+
+    # -- reboots ----------------------------------------------------------------------------------
+    def _reboot_pending(self, ctx: Context, fresh: bool = False) -> dict[str, t.Any]:
+        """Windows' signals plus an unpaid RebootDebt; remembers the last-shutdown mark for a new debt."""
+        server: ServerReader = ctx.notes["server"]
+        read = reboot_signals(server.locator, fresh=fresh)
+        ctx.notes["shutdown_time"] = read["shutdown_time"]
+        signals = list(read["signals"])
+        debt = ctx.notes.get("debt")
+        if debt is not None and not debt["paid"]:
+            signals.append({"name": f"RebootDebt: {debt.get('step')} exited {debt.get('exit_code')} "
+                                    f"at {debt.get('since')}", "entry": "collection_state", "confidence": "ours"})
+        out = {"pending": bool(signals), "signals": signals}
+        ctx.notes["reboot_pending"] = out
+        return out
+
+    @staticmethod
+    def _reboot_problem(ctx: Context, reboot: dict[str, t.Any]) -> OsceError:
+        names = "; ".join(s["name"] for s in reboot["signals"])
+        fix = REBOOT_FIX
+        debt = ctx.notes.get("debt")
+        if debt is not None and not debt["paid"] and debt.get("shutdown_time") is None:
+            fix += (" (the debt holds no shutdown time, so a reboot cannot be told from evidence: once the server "
+                    "has rebooted, delete the value RebootDebt under HKLM:\\SOFTWARE\\osce.patching)")
+        return OsceError("reboot_pending", f"the server {ctx.host} has a reboot pending ({names}); no installer is "
+                         "run before it", fix=fix)
+
+    def _wait_back(self, ctx: Context, step_id: str, mark: str | None, why: str) -> float:
+        """Poll until the server answers again (and, when a last-shutdown mark was read before, until it
+        changed: proof that the restart happened); ``reboot_timeout`` bounds the wait."""
+        server: ServerReader = ctx.notes["server"]
+        loc = server.locator
+        start = self.clock()
+        deadline = start + ctx.args["reboot_timeout"]
+        while True:
+            self.sleep(ctx.args["reboot_poll_interval"])
+            try:
+                if loc.known("last_shutdown_time"):
+                    loc.forget_key("last_shutdown_time")
+                    now = shutdown_mark(loc.registry_value("last_shutdown_time"))
+                    if mark is None or now != mark:
+                        return round(self.clock() - start, 1)
+                elif ctx.gateway.ping():
+                    return round(self.clock() - start, 1)
+            except HostUnreachable:
+                self._reset_connection()
+            if self.clock() >= deadline:
+                raise ActionFailure(f"the server did not come back within reboot_timeout ({ctx.args['reboot_timeout']} "
+                                    f"s) after {step_id} ({why})", "check the server's console; run the task again "
+                                    "once it answers (the installed step is verified by its build)",
+                                    field=ctx.host, unreachable=True)
+
+    def _reset_connection(self) -> None:
+        """Drop the connection's session after a restart (as the win_reboot action plugin does)."""
+        reset = getattr(self._connection, "reset", None)
+        if callable(reset):
+            try:
+                reset()
+            except Exception:  # pylint: disable=broad-except  # no reset support: the next call reconnects or fails
+                pass
 
     # -- act --------------------------------------------------------------------------------------
     def predict(self, ctx, before, changes):
-        last = changes[-1].data
+        installs = [c for c in changes if c.kind == "install"]
+        if not installs:
+            return before
+        last = installs[-1].data
         return {**before, "level": last["to_level"], "build": last["build"]}
 
     def apply(self, ctx: Context, before: dict[str, t.Any], changes: list[Change]) -> dict[str, t.Any]:
         server: ServerReader = ctx.notes["server"]
+        record: CollectionState = ctx.notes["record"]
         gw = ctx.gateway
+        run_id = self._run_id(ctx)
         done: list[dict[str, t.Any]] = []
-        state = dict(before)
+        outcome: dict[str, t.Any] = {"steps": done, "state": dict(before), "reboot_debt_cleared": False,
+                                     "records": []}
+        first = True
         for change in changes:
+            if change.kind == "clear_reboot_debt":
+                record.remove(cs.REBOOT_DEBT)
+                ctx.notes.pop("debt", None)
+                outcome["reboot_debt_cleared"] = True
+                continue
             inst = change.data["installer"]
             log_path = self._log_path(ctx, server, change.target)
-            if inst["method"] == "command":
-                res = gw.command(argv=[inst["path"], *shlex.split(inst["arguments"] or "", posix=False)])
-            else:
-                res = gw.package(inst["path"], inst["arguments"] or None, inst["success_codes"], log_path)
+            entry = {"id": change.target, "name": change.data["name"], "installer": inst, "rc": None,
+                     "reboot_required": False}
+            if not first:
+                reboot = self._reboot_pending(ctx, fresh=True)
+                if reboot["pending"] and ctx.args["fail_on_reboot_pending"]:
+                    problem = self._reboot_problem(ctx, reboot)
+                    raise ActionFailure(f"{problem.field}: {problem.problem}", problem.fix, field=problem.field,
+                                        extra={"steps": list(done), "reboot_pending": reboot})
+            first = False
+            mark = ctx.notes.get("shutdown_time")
+            # the installer is hashed again right before it runs (the pre-check may be minutes old)
+            stat = gw.stat(inst["path"], checksum_algorithm="sha256")
+            problem = self._installer_problem(ctx, change.target, inst["path"], inst["sha256"], stat)
+            if problem is not None:
+                raise ActionFailure(f"installer of {change.target} changed after the pre-check, not run: "
+                                    f"{problem.problem}", TAMPER_FIX, field=problem.field,
+                                    extra={"steps": done + [dict(entry, status="refused")]})
+            try:
+                if inst["method"] == "command":
+                    res = gw.command(argv=[inst["path"], *shlex.split(inst["arguments"] or "", posix=False)])
+                else:
+                    res = gw.call("win_package", {"path": inst["path"], "arguments": inst["arguments"] or None,
+                                                  "expected_return_code": list(inst["success_codes"]),
+                                                  "log_path": log_path, "checksum": inst["sha256"],
+                                                  "checksum_algorithm": "sha256"}, allow_failure=True)
+            except HostUnreachable:
+                # the connection dropped while the installer ran (a restart?): wait, then judge by the build
+                entry["connection_lost"] = True
+                entry["waited"] = self._wait_back(ctx, change.target, mark, "the connection dropped while its "
+                                                  "installer ran")
+                res = {"rc": None}
             rc = res.get("rc")
-            entry = {"id": change.target, "name": change.data["name"], "installer": inst, "rc": rc,
-                     "reboot_required": rc in REBOOT_CODES}
-            if rc not in inst["success_codes"] or rc is None:
-                what = "fatal error during installation" if rc == 1603 else (res.get("msg") or "installer failed")
+            entry["rc"] = rc
+            msg = str(res.get("msg") or "")
+            if res.get("failed") and "checksum" in msg.lower():
+                raise ActionFailure(f"installer of {change.target} changed after the pre-check, not run: "
+                                    f"{msg.splitlines()[0]}", TAMPER_FIX, field=f"osce_installers.{change.target}.sha256",
+                                    extra={"steps": done + [dict(entry, status="refused")], "module_result": res})
+            if not entry.get("connection_lost") and (rc not in inst["success_codes"] or rc is None):
+                what = "fatal error during installation" if rc == 1603 else (msg or "installer failed")
                 raise ActionFailure(
-                    f"installer of {change.target} ({inst['path']}) exited {rc} ({str(what).splitlines()[0]}); "
+                    f"installer of {change.target} ({inst['path']}) exited {rc} ({what.splitlines()[0]}); "
                     f"log: {log_path}", "read the installer log, fix the cause and run the task again",
                     field=f"osce_installers.{change.target}",
                     extra={"rc": rc, "log_path": log_path, "steps": done + [dict(entry, status="failed")],
                            "module_result": res})
+            if rc == 1641:
+                # the installer restarted the server itself: wait for it, never ask for another reboot
+                entry["rebooted"] = True
+                entry["waited"] = self._wait_back(ctx, change.target, mark, "it exited 1641: the installer "
+                                                  "restarted the server")
             # re-read the build: the step must have moved the server to its level
             server.locator.forget_key("server_version")
             server.locator.forget_file("server_hotfix_history")
             state = self._detect(ctx, server)
+            outcome["state"] = state
             if state["level"] != change.data["to_level"]:
                 raise ActionFailure(
                     f"{change.target} exited {rc} but the server is on {state['level']} (build {state['build']}), "
@@ -149,11 +348,19 @@ class ActionModule(OsceAction):
                     "check the installer log and the build map (osce_build_map) for this step",
                     field=f"osce_installers.{change.target}",
                     extra={"rc": rc, "log_path": log_path, "steps": done + [dict(entry, status="failed")]})
+            now = self.utc_now()
+            record.put(cs.applied_name(change.target), {"step": change.target, "sha256": str(inst["sha256"]).lower(),
+                                                        "installed": now, "run_id": run_id})
+            outcome["records"].append(cs.applied_name(change.target))
+            entry["reboot_required"] = rc == 3010
             entry["status"] = "pending_reboot" if entry["reboot_required"] else "applied"
             done.append(entry)
             if entry["reboot_required"]:
+                record.put(cs.REBOOT_DEBT, {"step": change.target, "exit_code": rc, "since": now, "run_id": run_id,
+                                            "shutdown_time": mark})
+                outcome["records"].append(cs.REBOOT_DEBT)
                 break
-        return {"steps": done, "state": state}
+        return outcome
 
     def _log_path(self, ctx: Context, server: ServerReader, step_id: str) -> str:
         inst = ctx.catalog.step(step_id).installer
@@ -168,17 +375,22 @@ class ActionModule(OsceAction):
         return {"level": state["level"], "build": state["build"]}
 
     def report(self, ctx, before, after, changes, outcome):
+        installs = [c for c in changes if c.kind == "install"]
         if ctx.check_mode or not changes:
             steps = [{"id": c.target, "name": c.data["name"], "installer": c.data["installer"],
-                      "status": "would_apply", "rc": None, "reboot_required": False} for c in changes]
+                      "status": "would_apply", "rc": None, "reboot_required": False} for c in installs]
         else:
             steps = outcome["steps"]
         applied = {s["id"] for s in steps}
         planned = ctx.notes.get("planned", [])
         remaining = [sid for sid in planned if sid not in applied]
+        cleared = any(c.kind == "clear_reboot_debt" for c in changes)
         result = {"level_before": before["level"], "level": after["level"], "build": after["build"],
                   "steps": steps, "reboot_required": any(s["reboot_required"] for s in steps),
-                  "remaining": remaining}
+                  "remaining": remaining, "reboot_debt_cleared": cleared,
+                  "run_id": self._run_id(ctx)}
+        if ctx.notes.get("reboot_pending") is not None:
+            result["reboot_pending"] = ctx.notes["reboot_pending"]
         if ctx.notes.get("warnings"):
             result["warnings"] = ctx.notes["warnings"]
         return result

@@ -8,7 +8,7 @@ import typing as t
 from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
 from ansible_collections.osce.patching.plugins.module_utils.verdicts import FACT_VERDICTS, INFERRED_VERDICTS, client_verdict
 from ansible_collections.osce.patching.plugins.plugin_utils._action_base import ActionFailure, Context, OsceAction
-from ansible_collections.osce.patching.plugins.plugin_utils._client import ClientReader, server_expectations
+from ansible_collections.osce.patching.plugins.plugin_utils._client import ClientReader, client_free_space, server_expectations
 
 
 def server_names(task_vars: t.Mapping[str, t.Any]) -> list[str]:
@@ -70,6 +70,8 @@ class ActionModule(OsceAction):
                 res = ctx.gateway.wait_for(str(ep["host"]), int(ep["port"]), int(ep.get("timeout", 5)))
                 state["reachability"].append({"host": ep["host"], "port": int(ep["port"]),
                                               "reachable": not res.get("failed"), "elapsed": res.get("elapsed")})
+        if ctx.args.get("min_free_bytes", 0) > 0:
+            state["disk"] = client_free_space(ctx, ctx.args["min_free_bytes"])
         return state
 
     @staticmethod

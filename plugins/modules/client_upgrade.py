@@ -19,10 +19,20 @@ description:
     role C(osce.patching.client_rollout) does. If C(AutoPcc.exe) also waits for the install on your estate, the
     split still holds the budget; it only saves nothing.
   - Does nothing when the client is already current (no command run).
-  - An offline client (the connection fails) is reported UNREACHABLE - C(unreachable=true), not C(failed) - so
-    C(ignore_unreachable) applies and the client does not count against C(max_fail_percentage). While waiting for
-    the new build, reads that find the client unreachable are retried until O(timeout) (a program update can
-    briefly disconnect it).
+  - An offline client (the connection fails on the first read) is reported UNREACHABLE - C(unreachable=true),
+    not C(failed) - so C(ignore_unreachable) applies and the client does not count against
+    C(max_fail_percentage).
+  - "A client that drops during its own upgrade: while waiting for the new build, a read that finds the client
+    unreachable is retried every O(poll_interval) s until O(timeout) (a program update can briefly disconnect it;
+    RV(disconnects) counts those reads). With O(phase=finish) this holds for the first read too (the client may
+    be installing right then), so give the finish task only the clients the start task reached. Still
+    unreachable at the deadline, the task FAILS with RV(dropped=true) (C(changed=true) when this task ran
+    C(AutoPcc.exe); with O(phase=finish) the start task reported the change), so it counts against the batch."
+  - "Stall: whether C(AutoPcc.exe) upgrades a client while the privilege 'clients can update components but not
+    upgrade the client program' is on is unknown. When C(AutoPcc.exe) returned success and the client answers
+    but its build has not moved for O(stall_timeout) s, the task fails at once with RV(stalled=true) and a
+    diagnosis naming that unknown and the way on (user guide, 'AutoPcc and the upgrade privilege'), instead of
+    waiting out O(timeout)."
   - RV(reboot_required) rests on the documented fact that a client program update needs a restart to load the
     new TDI driver - true when this task moved the program build; C(AutoPcc.exe) reports nothing about reboots.
   - Returns the bytes the client is expected to download for its architecture (catalog C(client_package_bytes)
@@ -58,6 +68,14 @@ options:
       - Seconds between reads of the program build while waiting.
     type: int
     default: 15
+  stall_timeout:
+    description:
+      - Seconds the program build may stay where it is, the client answering, while waiting after
+        C(AutoPcc.exe) returned success; then the task fails with RV(stalled=true). A read that finds the client
+        unreachable restarts the count (the client is busy installing).
+      - V(0), or a value not below O(timeout), turns the check off.
+    type: int
+    default: 300
   phase:
     description:
       - V(all) runs C(AutoPcc.exe) when the client is behind and waits for the new build.
@@ -174,6 +192,23 @@ reboot_required_source:
   returned: success
   type: str
   sample: "program build changed: a client program update needs a restart to load the new TDI driver (doc)"
+dropped:
+  description: The client stopped answering while its upgrade ran and did not answer again within O(timeout) -
+    the task failed (it counts against its batch). False on success.
+  returned: success and failure (not on an UNREACHABLE result)
+  type: bool
+  sample: false
+stalled:
+  description: The build did not move for O(stall_timeout) s after C(AutoPcc.exe) returned success, the client
+    answering - the task failed with the diagnosis in C(msg). False on success.
+  returned: success and failure (not on an UNREACHABLE result)
+  type: bool
+  sample: false
+disconnects:
+  description: Reads that found the client unreachable while waiting for the new build (each retried).
+  returned: success or dropped
+  type: int
+  sample: 0
 round_trips:
   description: Gateway round trips of this task, total and per module.
   returned: always

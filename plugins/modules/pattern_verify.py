@@ -72,6 +72,16 @@ options:
     type: list
     elements: dict
     default: []
+  min_free_bytes:
+    description:
+      - Free space (bytes) the client's system drive needs, for example the client package plus a margin before
+        an upgrade. When above V(0), one C(community.windows.win_disk_facts) round trip reads the free space and
+        RV(disk) reports it; a short drive does not fail the task - RV(disk.problem) says so in one line.
+      - The system drive is the first drive letter on the disk Windows reports as the system disk, C(C) when
+        none is reported.
+      - V(0) skips the read.
+    type: int
+    default: 0
 extends_documentation_fragment:
   - osce.patching.common
   - osce.patching.attributes.client
@@ -122,6 +132,16 @@ reachability:
   returned: when sps_endpoints is given
   type: list
   elements: dict
+disk:
+  description:
+    - The system drive's free space against O(min_free_bytes) - C(drive), C(free_bytes) (C(null) when the drive
+      was not found), C(required_bytes), C(ok) (false when short or not found) and, when not ok, C(problem) (one
+      line - field, problem, got, Fix).
+  returned: when min_free_bytes is above 0
+  type: dict
+  sample: {"drive": "C", "free_bytes": 104857600, "required_bytes": 300000000, "ok": false,
+           "problem": "min_free_bytes: drive C: on pc0001 has 104857600 bytes free, less than required (got 300000000).
+             Fix: free disk space on the client before it takes the package"}
 round_trips:
   description: Gateway round trips of this task, total and per module.
   returned: always

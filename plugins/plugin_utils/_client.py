@@ -15,6 +15,7 @@ import ntpath
 import re
 import typing as t
 
+from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
 from ansible_collections.osce.patching.plugins.module_utils.verdicts import parse_build
 from ansible_collections.osce.patching.plugins.plugin_utils._locations import Locator
 
@@ -99,3 +100,34 @@ class ClientReader:
         from ansible_collections.osce.patching.plugins.module_utils.verdicts import scan_method_from_scan_type
 
         return scan_method_from_scan_type(self.locator.registry_value("client_scan_type"))
+
+
+def client_free_space(ctx: t.Any, required: int) -> dict[str, t.Any]:
+    """Free space of the system drive against ``required`` bytes, from one ``win_disk_facts``.
+
+    The system drive is the first drive letter on the disk flagged ``system_disk`` (``C`` when no disk is
+    flagged). Returns ``drive``, ``free_bytes``, ``required_bytes``, ``ok`` and, when not ok, ``problem``
+    (one line in the errors.py voice)."""
+    res = ctx.gateway.call("win_disk_facts", {"filter": ["partitions", "volumes"]})
+    disks = (res.get("ansible_facts") or {}).get("ansible_disks") or []
+    letters = []   # (on the system disk, letter, free bytes)
+    for disk in disks:
+        for part in disk.get("partitions") or []:
+            letter = str(part.get("drive_letter") or "").rstrip(":\\").upper()
+            if letter:
+                vols = part.get("volumes") or []
+                free_bytes = int(vols[0].get("size_remaining") or 0) if vols else None
+                letters.append((bool(disk.get("system_disk")), letter, free_bytes))
+    system = [letter for on_system, letter, _free in letters if on_system]
+    drive = system[0] if system else "C"
+    free = next((f for _on, letter, f in letters if letter == drive), None)
+    out: dict[str, t.Any] = {"drive": drive, "free_bytes": free, "required_bytes": int(required),
+                             "ok": free is not None and free >= required}
+    if free is None:
+        out["problem"] = OsceError("min_free_bytes", f"drive {drive}: not found on {ctx.host}", int(required),
+                                   "check the client's disks; the free space was not checked").line()
+    elif not out["ok"]:
+        out["problem"] = OsceError("min_free_bytes", f"drive {drive}: on {ctx.host} has {free} bytes free, less than "
+                                   "required", int(required), "free disk space on the client before it takes the "
+                                   "package").line()
+    return out

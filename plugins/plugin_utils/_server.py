@@ -177,6 +177,50 @@ class ServerReader:
                 "path": path}
 
 
+#: Windows' own reboot-pending signals: profile entry -> how it is read (key existence or a non-empty value).
+REBOOT_SIGNALS = (
+    ("reboot_pending_cbs", "key", "Component Based Servicing RebootPending"),
+    ("reboot_pending_wu", "key", "Windows Update Auto Update RebootRequired"),
+    ("reboot_pending_file_rename", "value", "Session Manager PendingFileRenameOperations"),
+)
+
+
+def shutdown_mark(value: t.Any) -> str | None:
+    """The last-shutdown time as an opaque, comparable text (the raw REG_BINARY as win_reg_stat returns it)."""
+    if value in (None, "", []):
+        return None
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(v) for v in value)
+    return str(value)
+
+
+def reboot_signals(locator: Locator, *, fresh: bool = False) -> dict[str, t.Any]:
+    """Windows' reboot-pending signals and the last-shutdown mark (4 ``win_reg_stat``, one per key).
+
+    Returns ``signals`` (one dict per signal that is set: ``name``, ``entry``, ``confidence``) and
+    ``shutdown_time`` (see :func:`shutdown_mark`; ``None`` when unreadable). ``fresh`` drops cached reads first.
+    """
+    names = [name for name, _how, _label in REBOOT_SIGNALS] + ["last_shutdown_time"]
+    if fresh:
+        for name in names:
+            locator.forget_key(name)
+    signals = []
+    for name, how, label in REBOOT_SIGNALS:
+        if not locator.known(name):
+            continue
+        key, _values = locator.registry_key(name)
+        if how == "key":
+            set_ = key is not None
+        else:
+            value = locator.registry_value(name)
+            set_ = bool([v for v in value if str(v).strip()] if isinstance(value, (list, tuple)) else
+                        str(value or "").strip())
+        if set_:
+            signals.append({"name": label, "entry": name, "confidence": locator.confidence(name)})
+    mark = shutdown_mark(locator.registry_value("last_shutdown_time")) if locator.known("last_shutdown_time") else None
+    return {"signals": signals, "shutdown_time": mark}
+
+
 def parse_listen_ports(conf_text: str | None) -> list[int]:
     """Ports of ``Listen`` directives in an Apache configuration."""
     ports = []

@@ -37,13 +37,13 @@ except Exception:  # pragma: no cover - the lab works without the core
 FAULT_KINDS = {
     "exit1603": "server: installer exits 1603 (fatal error) [@step]",
     "exit3010": "server: installer exits 3010 (success, reboot required) [@step]",
-    "exit1641": "server: installer exits 1641 (success, reboot initiated) [@step]",
+    "exit1641": "server: installer exits 1641 (success, the installer restarts the server) [@step]",
     "installer_missing": "server: installer file absent [@step]",
     "installer_tampered": "server: installer file differs from its recorded sha256 [@step]",
     "unreachable": "any host: unreachable after N module calls [@N, default 0]",
     "offline": "client: offline (unreachable, misses notifications)",
     "port_conflict": "server: another process listens on PORT [@PORT, default 8082]",
-    "disk_small": "server or client: only 100 MB free on C:",
+    "disk_small": "server or client: only 100 MB free on C: (e.g. pc0001:disk_small)",
     "sps2": "standalone SPS: version 2.5, /sysinfo without TMCSSVersion",
     "old_tmcm": "TMCM: version 5.5 SP1 (older than the FAQ's minimum)",
 }
@@ -109,6 +109,8 @@ def parse_args(argv=None):
     ap.add_argument("--behind", type=int, default=0, help="clients one level behind the server's client build")
     ap.add_argument("--autopcc-respects-privilege", action="store_true",
                     help="AutoPcc does not upgrade a client whose privilege is on (unknown in reality)")
+    ap.add_argument("--reboot-down-calls", type=int, default=2,
+                    help="after an installer exits 1641 the host is unreachable for this many module calls")
     ap.add_argument("--today", default="2015-11-20 09:00:00", help="lab calendar at virtual time 0")
     a = ap.parse_args(argv)
     a.install_told = a.install_seconds is not None
@@ -137,6 +139,13 @@ def base_host(name, role, arch, mtime):
 
 def reg(h, key, name, value, rtype="REG_SZ"):
     h["registry"].setdefault(key, {"values": {}})["values"][name] = {"type": rtype, "value": value}
+
+
+def windows_base(h, today):
+    """Session Manager and the last clean shutdown (the day before the lab calendar starts)."""
+    from osce_lab import reboot
+    reboot.base_registry(lambda key, name, value, rtype: reg(h, key, name, value, rtype),
+                         today - dt.timedelta(days=1))
 
 
 def history_levels(level):
@@ -441,6 +450,8 @@ def write_fleet(a) -> Path:
             if kind != "unreachable":
                 h["faults"].append({"kind": kind, "arg": arg})
     for name, h in hosts.items():
+        if h["role"] != "sps":   # the SPS is a Linux appliance
+            windows_base(h, t0)
         write_json(sd / "hosts" / f"{name}.json", h)
         os.symlink("../lab-python", sd / "bin" / name)
         sysinfo = h["osce"].get("sps", {}).get("sysinfo") if h["role"] == "sps" else None
@@ -452,6 +463,7 @@ def write_fleet(a) -> Path:
     sites = {f"site{i}": a.site_mbps * 1e6 / 8 for i in range(1, a.sites + 1)} if a.site_mbps > 0 else {}
     lab_cfg = {"mode": a.mode, "settle_seconds": a.settle, "today": a.today, "server": SERVER,
                "autopcc_respects_privilege": a.autopcc_respects_privilege,
+               "reboot_down_calls": a.reboot_down_calls,
                "network": {"uplink_bps": a.uplink_mbps * 1e6 / 8, "default_downlink_bps": a.downlink_mbps * 1e6 / 8,
                            "default_install_seconds": a.install_seconds, "sites": sites},
                "clients": clients_cfg, "generated_by": " ".join(sys.argv[1:]) if __name__ == "__main__" else "api"}

@@ -79,13 +79,37 @@ def test_exit_3010_and_1641_reboots_and_iis_port_conflict(fleet):
   tasks:
     - name: p2
       ansible.windows.win_package: {path: '{{ osce_installers.sp3_patch2.path }}'}
+    - name: cbs after 3010
+      ansible.windows.win_reg_stat: {path: 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending'}
+    - name: pfro after 3010
+      ansible.windows.win_reg_stat: {path: 'HKLM:\SYSTEM\CurrentControlSet\Control\Session Manager', name: PendingFileRenameOperations}
+    - name: shutdown before
+      ansible.windows.win_reg_stat: {path: 'HKLM:\SYSTEM\CurrentControlSet\Control\Windows', name: ShutdownTime}
     - name: reboot
       ansible.windows.win_reboot:
+    - name: cbs after reboot
+      ansible.windows.win_reg_stat: {path: 'HKLM:\SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\RebootPending'}
+    - name: shutdown after
+      ansible.windows.win_reg_stat: {path: 'HKLM:\SYSTEM\CurrentControlSet\Control\Windows', name: ShutdownTime}
     - name: cp default codes
       ansible.windows.win_package: {path: '{{ osce_installers.cp5712r1.path }}'}
       ignore_errors: true
+    - name: restarting1
+      ansible.windows.win_ping:
+      ignore_unreachable: true
+    - name: restarting2
+      ansible.windows.win_ping:
+      ignore_unreachable: true
     - name: cp
       ansible.windows.win_package: {path: '{{ osce_installers.cp5712r1.path }}', expected_return_code: [0, 3010, 1641]}
+    - name: restarting3
+      ansible.windows.win_ping:
+      ignore_unreachable: true
+    - name: restarting4
+      ansible.windows.win_ping:
+      ignore_unreachable: true
+    - name: back
+      ansible.windows.win_ping:
     - name: bind8082
       community.windows.win_iis_webbinding: {name: OfficeScan, port: 8082}
       ignore_errors: true
@@ -106,6 +130,16 @@ def test_exit_3010_and_1641_reboots_and_iis_port_conflict(fleet):
     p2 = f.results(data, "p2")["osce-srv"]
     assert p2["rc"] == 3010 and p2["reboot_required"] is True and not p2.get("failed")
     assert f.results(data, "reboot")["osce-srv"]["rebooted"] is True
+    # 3010 leaves Windows' own signals; the reboot clears them and writes a new ShutdownTime
+    assert f.results(data, "cbs after 3010")["osce-srv"]["exists"] is True
+    assert f.results(data, "pfro after 3010")["osce-srv"]["value"]
+    assert f.results(data, "cbs after reboot")["osce-srv"]["exists"] is False
+    before, after = (f.results(data, n)["osce-srv"]["value"] for n in ("shutdown before", "shutdown after"))
+    assert len(before) == 8 and after != before
+    # 1641: the installer restarted the server, which is gone for the next two calls, then back
+    for name in ("restarting1", "restarting2", "restarting3", "restarting4"):
+        assert f.results(data, name)["osce-srv"]["unreachable"] is True, name
+    assert f.results(data, "back")["osce-srv"]["ping"] == "pong"
     cp_default = f.results(data, "cp default codes")["osce-srv"]
     assert cp_default["failed"] and cp_default["rc"] == 1641     # 1641 is not in win_package's default codes
     cp = f.results(data, "cp")["osce-srv"]

@@ -241,8 +241,9 @@ def run_installer(fleet: Fleet, server_path: Path, spec: dict, now_date: str) ->
             configure_isps(h)
         if spec.get("client_package_bytes"):
             h.data["osce"]["client_package_bytes"] = spec["client_package_bytes"]
-        if rc in (3010, 1641):
-            h.data["pending_reboot"] = True
+        if rc == 3010:
+            from .reboot import mark_pending
+            mark_pending(h, srv.p("Pccnt\\Common\\Tmlisten.exe"))   # files in use: replaced at the next boot
         h.touch()
         out = {"rc": rc, "stdout": f"lab installer {spec['step']}: installed build {spec['build']}",
                "applied": True}

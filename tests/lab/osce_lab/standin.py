@@ -156,10 +156,11 @@ def run_installer_module(module, path, inst_path, arguments, checksum, algo, exp
             with Host.open(path) as h:
                 h.write_text(log_path, out["stdout"] + "\r\n")
         if out["rc"] == 1641:
-            with Host.open(path) as h:   # the installer restarted the machine
-                h.data["pending_reboot"] = False
-                h.data["boot_count"] = h.data.get("boot_count", 0) + 1
-                h.touch()
+            from .reboot import DEFAULT_DOWN_CALLS, lab_now, restart
+            from .state import call_count
+            with Host.open(path) as h:   # the installer restarted the machine: gone for the next few calls
+                restart(h, lab_now(fleet), int(fleet.cfg.get("reboot_down_calls", DEFAULT_DOWN_CALLS)),
+                        call_count(path))
         if out["applied"]:
             from .osce import reconcile
             reconcile(fleet)

@@ -112,8 +112,11 @@ def count_call(state_path) -> int:
 
 
 def is_reachable(data: dict, calls: int) -> bool:
-    """Offline (``reachable: false``) or past an ``unreachable@N`` fault (more than N calls)."""
+    """Offline (``reachable: false``), restarting (call count up to ``down_until_call``, after an installer
+    exit 1641) or past an ``unreachable@N`` fault (more than N calls)."""
     if not data.get("reachable", True):
+        return False
+    if calls <= int(data.get("down_until_call", 0)):
         return False
     return not any(f.get("kind") == "unreachable" and calls > int(f.get("after", 0))
                    for f in data.get("faults", []))

@@ -39,6 +39,8 @@ class FakeWindows:
         self.commands: dict[str, t.Callable[["FakeWindows", list[str]], int]] = {}
         self.reachable: set[tuple[str, int]] = set()
         self.unreachable = False
+        #: the next N calls find the host unreachable (a restart), then it answers again
+        self.down_for = 0
         self.on_restart: dict[str, t.Callable[["FakeWindows"], str | None]] = {}
         self.calls: list[tuple[str, dict[str, t.Any]]] = []
 
@@ -80,6 +82,9 @@ class FakeWindows:
         self.calls.append((str(module_name), args))
         if self.unreachable:
             return {"unreachable": True, "msg": "ntlm: the specified credentials were rejected by the server"}
+        if self.down_for > 0:
+            self.down_for -= 1
+            return {"unreachable": True, "msg": "winrm: connection refused (the host is restarting)"}
         short = str(module_name).rsplit(".", 1)[1]
         return getattr(self, f"_m_{short}")(args)
 

@@ -107,7 +107,7 @@ def test_client_dropping_off_during_the_upgrade_is_polled_again():
     assert res["build"] == 5712 and res["reboot_required"] is True and drops["left"] == 0
 
 
-def test_client_gone_for_good_after_autopcc_is_unreachable_and_changed():
+def test_client_gone_for_good_after_autopcc_fails_as_dropped_and_changed():
     fake = client()
     real = fake.execute
 
@@ -124,7 +124,8 @@ def test_client_gone_for_good_after_autopcc_is_unreachable_and_changed():
     ticks = iter(range(0, 1000))
     action.clock = lambda: next(ticks)
     res = action.run(task_vars=tv)
-    assert res["unreachable"] is True and "failed" not in res and res["changed"] is True
+    assert res["failed"] is True and "unreachable" not in res and res["changed"] is True and res["dropped"] is True
+    assert "stopped answering during its upgrade" in res["msg"] and "\n" not in res["msg"]
 
 
 def test_phase_start_runs_autopcc_and_does_not_wait():
@@ -180,3 +181,49 @@ def test_phase_finish_on_a_current_client_is_a_noop():
     res, _action = run(fake, {"phase": "finish"})
     assert res["changed"] is False and res["pending"] is False and res["waited"] == 0.0
     assert res["reboot_required"] is False
+
+
+def test_retry_is_real_the_fake_goes_unreachable_then_back():
+    fake = client(upgrade_to=None)
+    share = fake.commands[SHARE.lower()]
+
+    def autopcc_then_reboot_driver(f, argv):
+        f.down_for = 3      # the next three calls find the client gone (firewall driver reload)
+        f.set_reg(CLIENT_KEY + "\\Misc.", "ProgramVer", "10.6.5712")
+        return share(f, argv)
+
+    fake.commands[SHARE.lower()] = autopcc_then_reboot_driver
+    res, action = run(fake, {"timeout": 60})
+    assert not res.get("failed") and not res.get("unreachable"), res.get("msg")
+    assert res["build"] == 5712 and res["dropped"] is False and res["disconnects"] == 3
+    reads_after = [m for m, _a in fake.calls[fake.names().index("win_command") + 1:]]
+    assert len(reads_after) == 4 and all(m.endswith("win_reg_stat") for m in reads_after)
+
+
+def test_stall_fails_fast_with_the_privilege_diagnosis():
+    fake = client(upgrade_to=None)          # AutoPcc returns 0 and nothing moves (privilege respected?)
+    res, _action = run(fake, {"timeout": 1800, "stall_timeout": 5})
+    assert res["failed"] and res["stalled"] is True and res["dropped"] is False and res["changed"] is True
+    assert "stayed at 5600 for stall_timeout (5 s) after AutoPcc returned success" in res["msg"]
+    assert "is unknown" in res["msg"] and "AutoPcc and the upgrade privilege" in res["msg"]
+    assert fake.count("win_reg_stat") < 12     # not 1,800 s of polls
+
+
+def test_stall_check_off_with_zero():
+    res, _action = run(client(upgrade_to=None), {"timeout": 8, "stall_timeout": 0})
+    assert res["failed"] and res["stalled"] is False and "still 5600 after 8 s" in res["msg"]
+
+
+def test_phase_finish_first_read_unreachable_is_polled_again():
+    fake = client(build=5712)
+    fake.down_for = 1
+    res, _action = run(fake, {"phase": "finish", "timeout": 30})
+    assert not res.get("failed") and not res.get("unreachable"), res.get("msg")
+    assert res["build"] == 5712 and res["disconnects"] == 1 and res["arch"] == "x64"
+
+
+def test_phase_start_offline_client_stays_unreachable():
+    fake = client()
+    fake.down_for = 1
+    res, _action = run(fake, {"phase": "start"})
+    assert res["unreachable"] is True and "failed" not in res and "dropped" not in res

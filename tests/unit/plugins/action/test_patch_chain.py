@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 
 from fake_windows import BUILD_MAP, LOCAL, SERVER_KEY, FakeWindows, make_action, osce_server
 
@@ -34,6 +35,7 @@ def setup(level_build=4100, rc=0):
 
 def run(fake, inst, args=None, **kw):
     action, tv = make_action(ActionModule, {"build_map": BUILD_MAP, "installers": inst, **(args or {})}, fake, **kw)
+    action.sleep = lambda seconds: None
     return action.run(task_vars=tv), action
 
 
@@ -46,7 +48,7 @@ def test_all_steps_then_rerun_makes_no_installer_call():
     assert res["diff"] == {"before": {"level": "sp3_patch1_1", "build": 4100}, "after": {"level": "cp5712r1", "build": 5712}}
     res2, action = run(fake, inst)
     assert res2["changed"] is False and res2["steps"] == []
-    assert action.gateway.installer_calls == 0 and action.gateway.round_trips == 2
+    assert action.gateway.installer_calls == 0 and action.gateway.round_trips == 3  # + the collection's record
 
 
 def test_next_applies_one_step():
@@ -98,7 +100,8 @@ def test_installer_not_given():
     fake, inst = setup(level_build=5600)
     del inst["cp5712r1"]
     res, _action = run(fake, inst)
-    assert res["failed"] and "osce_installers.cp5712r1: is required" in res["msg"] and fake.calls[-1][0].endswith("slurp")
+    assert res["failed"] and "osce_installers.cp5712r1: is required" in res["msg"] and fake.writes() == []
+    assert [p["field"] for p in res["problems"]] == ["osce_installers.cp5712r1"]
 
 
 def test_small_disk_fails_before_any_change():
@@ -126,3 +129,164 @@ def test_named_step_already_applied_is_skipped():
     fake, inst = setup(level_build=5600)
     res, action = run(fake, inst, {"step": "cp5495"})
     assert res["changed"] is False and action.gateway.installer_calls == 0
+
+
+# -- issue 13: nothing lost ----------------------------------------------------------------------------
+STATE_KEY = "HKLM:\\SOFTWARE\\osce.patching"
+CBS_KEY = "HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending"
+SM_KEY = "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Session Manager"
+WIN_KEY = "HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Windows"
+
+
+def shutdown(fake, n):
+    fake.set_reg(WIN_KEY, "ShutdownTime", [n, 0, 0, 0, 0, 0, 0, 1], "REG_BINARY")
+
+
+def record(fake, name):
+    raw = fake.get_reg(STATE_KEY, name)
+    return None if raw is None else json.loads(raw)
+
+
+def test_preflight_collects_every_installer_problem():
+    fake, inst = setup()
+    fake.put(inst["cp5495"]["path"], "tampered cp5495")
+    del fake.files[inst["cp5712r1"]["path"].lower()]
+    snap = fake.snapshot()
+    res, _action = run(fake, inst, check_mode=True)
+    assert res["failed"] and "\n" not in res["msg"]
+    assert [p["field"] for p in res["problems"]] == ["osce_installers.cp5495.sha256", "osce_installers.cp5712r1.path"]
+    assert "2 problems, nothing was changed: (1) osce_installers.cp5495.sha256: does not match" in res["msg"]
+    assert "(2) osce_installers.cp5712r1.path: installer not found on osce01" in res["msg"]
+    assert fake.snapshot() == snap and fake.writes() == []
+
+
+def test_installer_is_hashed_again_right_before_it_runs():
+    fake, inst = setup()
+    effect = fake.installers[inst["cp5495"]["path"].lower()]
+
+    def swap_next(f):   # while CP 5495 installs, someone replaces the Patch 2 installer
+        f.put(inst["sp3_patch2"]["path"], "evil")
+        return effect(f)
+
+    fake.installers[inst["cp5495"]["path"].lower()] = swap_next
+    res, action = run(fake, inst)
+    assert res["failed"] and "installer of sp3_patch2 changed after the pre-check, not run" in res["msg"]
+    assert [(s["id"], s["status"]) for s in res["steps"]] == [("cp5495", "applied"), ("sp3_patch2", "refused")]
+    assert action.gateway.installer_calls == 1
+    pkg = [a for m, a in fake.calls if m.endswith("win_package")][0]
+    assert pkg["checksum"] == inst["cp5495"]["sha256"] and pkg["checksum_algorithm"] == "sha256"
+    names = fake.names()
+    assert names[names.index("win_package") - 1] == "win_stat"   # hashed in the round trip before the run
+
+
+def test_applied_record_after_a_verified_install():
+    fake, inst = setup(level_build=5600)
+    res, _action = run(fake, inst, task_vars={"osce_run_id": "20261202T1900Z"})
+    assert not res.get("failed"), res.get("msg")
+    rec = record(fake, "Applied.cp5712r1")
+    assert rec["step"] == "cp5712r1" and rec["sha256"] == inst["cp5712r1"]["sha256"] and rec["run_id"] == "20261202T1900Z"
+    assert rec["installed"].endswith("Z") and rec["installed"][10] == "T" and res["run_id"] == "20261202T1900Z"
+    res2, _action = run(fake, inst, {"run_id": "other"})
+    assert res2["changed"] is False and record(fake, "Applied.cp5712r1")["run_id"] == "20261202T1900Z"
+
+
+def test_check_mode_writes_no_record():
+    fake, inst = setup(level_build=5600)
+    res, _action = run(fake, inst, check_mode=True)
+    assert res["changed"] and fake.writes() == [] and record(fake, "Applied.cp5712r1") is None
+    assert res["reboot_pending"] == {"pending": False, "signals": []}
+
+
+def test_windows_reboot_signal_stops_before_the_install():
+    fake, inst = setup(level_build=5600)
+    fake.set_reg(CBS_KEY, "(default)", "")
+    fake.set_reg(SM_KEY, "PendingFileRenameOperations", ["\\??\\C:\\x.tmp", ""], "REG_MULTI_SZ")
+    res, action = run(fake, inst)
+    assert res["failed"] and action.gateway.installer_calls == 0 and fake.writes() == []
+    assert res["msg"].endswith("Fix: reboot the server, or set osce_server_reboot: true.")
+    assert [s["entry"] for s in res["reboot_pending"]["signals"]] == ["reboot_pending_cbs", "reboot_pending_file_rename"]
+    # the preflight reports it too; fail_on_reboot_pending: false returns it for the play to decide
+    res, _action = run(fake, inst, {"fail_on_reboot_pending": False}, check_mode=True)
+    assert not res.get("failed") and res["reboot_pending"]["pending"] is True
+    assert any("reboot pending" in w for w in res["warnings"])
+
+
+def test_empty_pending_file_rename_is_no_signal():
+    fake, inst = setup(level_build=5600)
+    fake.set_reg(SM_KEY, "PendingFileRenameOperations", [], "REG_MULTI_SZ")
+    res, _action = run(fake, inst, check_mode=True)
+    assert not res.get("failed") and res["reboot_pending"]["pending"] is False
+
+
+def test_3010_writes_a_debt_paid_when_shutdown_time_changes():
+    fake, inst = setup(level_build=5495)
+    shutdown(fake, 1)
+    fake.installers[inst["sp3_patch2"]["path"].lower()] = (lambda old: lambda f: (old(f), 3010)[1])(
+        fake.installers[inst["sp3_patch2"]["path"].lower()])
+    res, _action = run(fake, inst)
+    assert not res.get("failed"), res.get("msg")
+    assert res["reboot_required"] is True and res["remaining"] == ["cp5712r1"]
+    debt = record(fake, "RebootDebt")
+    assert debt["step"] == "sp3_patch2" and debt["exit_code"] == 3010 and debt["shutdown_time"] == "1,0,0,0,0,0,0,1"
+    # no reboot yet: the debt stops the next install
+    res, action = run(fake, inst)
+    assert res["failed"] and "RebootDebt: sp3_patch2 exited 3010" in res["msg"] and action.gateway.installer_calls == 0
+    # check mode after a reboot predicts the payment, writes nothing
+    shutdown(fake, 2)
+    res, _action = run(fake, inst, check_mode=True)
+    assert res["reboot_debt_cleared"] is True and record(fake, "RebootDebt") is not None
+    res, _action = run(fake, inst)
+    assert not res.get("failed"), res.get("msg")
+    assert res["reboot_debt_cleared"] is True and record(fake, "RebootDebt") is None and res["level"] == "cp5712r1"
+
+
+def test_debt_cleared_when_nothing_is_left_to_install():
+    fake, inst = setup(level_build=5600, rc=3010)
+    shutdown(fake, 1)
+    run(fake, inst)
+    assert record(fake, "RebootDebt")["step"] == "cp5712r1"
+    res, _action = run(fake, inst)
+    assert res["changed"] is False and record(fake, "RebootDebt") is not None   # not rebooted: owed still
+    shutdown(fake, 2)
+    res, _action = run(fake, inst)
+    assert res["changed"] is True and res["reboot_debt_cleared"] is True and record(fake, "RebootDebt") is None
+    res, _action = run(fake, inst)
+    assert res["changed"] is False and res["reboot_debt_cleared"] is False
+
+
+def restarting(fake, inst, step, down=3):
+    old = fake.installers[inst[step]["path"].lower()]
+
+    def effect(f):
+        old(f)
+        shutdown(f, 9)
+        f.down_for = down
+        return 1641
+
+    fake.installers[inst[step]["path"].lower()] = effect
+
+
+def test_1641_waits_for_the_server_and_goes_on():
+    fake, inst = setup()
+    shutdown(fake, 1)
+    restarting(fake, inst, "cp5495")
+    res, action = run(fake, inst, {"reboot_poll_interval": 1})
+    assert not res.get("failed"), res.get("msg")
+    assert [s["id"] for s in res["steps"]] == ["cp5495", "sp3_patch2", "cp5712r1"] and res["level"] == "cp5712r1"
+    assert res["steps"][0]["rebooted"] is True and res["steps"][0]["reboot_required"] is False
+    assert res["reboot_required"] is False and record(fake, "RebootDebt") is None
+    assert action.gateway.installer_calls == 3
+
+
+def test_1641_server_never_back_is_unreachable():
+    fake, inst = setup(level_build=5600)
+    shutdown(fake, 1)
+    restarting(fake, inst, "cp5712r1", down=10**6)
+    action, tv = make_action(ActionModule, {"build_map": BUILD_MAP, "installers": inst, "reboot_timeout": 60,
+                                            "reboot_poll_interval": 15}, fake)
+    ticks = iter(range(0, 10**6, 15))
+    action.sleep = lambda seconds: None
+    action.clock = lambda: next(ticks)
+    res = action.run(task_vars=tv)
+    assert res.get("unreachable") and not res.get("failed") and res["changed"] is True
+    assert "did not come back within reboot_timeout (60 s) after cp5712r1" in res["msg"]

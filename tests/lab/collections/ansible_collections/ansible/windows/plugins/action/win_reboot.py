@@ -1,5 +1,6 @@
 # Lab stand-in for the ansible.windows.win_reboot action plugin (tests/lab only).
-# Reboots the simulated host: clears its pending reboot, counts the boot, honours unreachable faults.
+# Reboots the simulated host: clears Windows' reboot-pending signals, counts the boot, writes ShutdownTime,
+# honours unreachable faults (osce_lab/reboot.py).
 from __future__ import annotations
 
 import os
@@ -35,6 +36,8 @@ class ActionModule(ActionBase):
         _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         if LAB_LIB not in sys.path:
             sys.path.insert(0, LAB_LIB)
+        from osce_lab.osce import Fleet
+        from osce_lab.reboot import lab_now, restart
         from osce_lab.state import Host, count_call, is_reachable
         state_dir = self._templar.template(task_vars.get("lab_state_dir"))
         if not state_dir:
@@ -45,7 +48,5 @@ class ActionModule(ActionBase):
             if not is_reachable(h.data, calls):
                 return dict(result, unreachable=True, changed=False,
                             msg=f"Timed out waiting for the host to come back after the reboot ({h.name})")
-            h.touch()
-            h.data["pending_reboot"] = False
-            h.data["boot_count"] = h.data.get("boot_count", 0) + 1
+            restart(h, lab_now(Fleet(Path(state_dir))))
         return dict(result, changed=True, rebooted=True, elapsed=float(args["pre_reboot_delay"]) + 1.0)

@@ -1,0 +1,69 @@
+"""pattern_verify min_free_bytes: the client's system drive against a threshold (one win_disk_facts)."""
+from __future__ import annotations
+
+from fake_windows import APP, CLIENT_KEY, FakeWindows, make_action
+
+from ansible_collections.osce.patching.plugins.action.pattern_verify import ActionModule
+
+SERVER = {"client_program": {"build": 5712}, "patterns": {"agent": "411"}, "cp_installed": True, "level": "cp5712r1"}
+
+
+def client(free=50 * 2**30):
+    fake = FakeWindows()
+    fake.set_reg(CLIENT_KEY + "\\Misc.", "ProgramVer", "10.6.5712")
+    for f in ("CRCz.ptn", "icrc$oth.411"):
+        fake.put(APP + f, "x")
+    fake.disks = [{"drive_letter": "D", "size": 10 * 2**30, "size_remaining": 9 * 2**30},
+                  {"drive_letter": "C", "size": 100 * 2**30, "size_remaining": free}]
+    return fake
+
+
+def run(fake, args=None, **kw):
+    action, tv = make_action(ActionModule, {"server_facts": SERVER, "fail_on": [], **(args or {})}, fake,
+                             host="pc1", **kw)
+    return action.run(task_vars=tv), action
+
+
+def test_zero_skips_the_read():
+    fake = client()
+    res, action = run(fake)
+    assert "disk" not in res and fake.count("win_disk_facts") == 0 and action.gateway.round_trips == 2
+
+
+def test_enough_space_is_ok_in_one_round_trip():
+    fake = client()
+    res, action = run(fake, {"min_free_bytes": 300_000_000})
+    assert not res.get("failed"), res.get("msg")
+    assert res["disk"] == {"drive": "C", "free_bytes": 50 * 2**30, "required_bytes": 300_000_000, "ok": True}
+    assert fake.count("win_disk_facts") == 1 and action.gateway.round_trips == 3 and res["changed"] is False
+
+
+def test_short_drive_is_reported_in_one_line_without_failing():
+    fake = client(free=100 * 10**6)
+    res, _action = run(fake, {"min_free_bytes": 300_000_000}, check_mode=True)
+    assert not res.get("failed") and res["disk"]["ok"] is False and res["disk"]["free_bytes"] == 100 * 10**6
+    assert res["disk"]["problem"] == ("min_free_bytes: drive C: on pc1 has 100000000 bytes free, less than required "
+                                      "(got 300000000). Fix: free disk space on the client before it takes the package")
+
+
+def test_system_disk_flag_picks_the_drive():
+    fake = client()
+
+    def disk_facts(_args):
+        return {"changed": False, "ansible_facts": {"ansible_disks": [
+            {"number": 0, "system_disk": False, "partitions": [{"drive_letter": "C", "volumes": [{"size_remaining": 1}]}]},
+            {"number": 1, "system_disk": True, "partitions": [{"drive_letter": None, "volumes": []},
+                                                              {"drive_letter": "E", "volumes": [{"size_remaining": 7}]}]},
+        ]}}
+
+    fake._m_win_disk_facts = disk_facts
+    res, _action = run(fake, {"min_free_bytes": 5})
+    assert res["disk"] == {"drive": "E", "free_bytes": 7, "required_bytes": 5, "ok": True}
+
+
+def test_drive_not_found():
+    fake = client()
+    fake.disks = [{"drive_letter": "D", "size": 1, "size_remaining": 1}]
+    res, _action = run(fake, {"min_free_bytes": 5})
+    assert res["disk"]["ok"] is False and res["disk"]["free_bytes"] is None
+    assert res["disk"]["problem"].startswith("min_free_bytes: drive C: not found on pc1 (got 5). Fix:")
