@@ -124,11 +124,12 @@ def test_the_checker_catches_mistakes():
 def test_job_templates_plan_site_verify_release_without_slicing():
     ((args, task),) = by_module("job_template")
     items = {i["name"]: i for i in task["loop"]}
-    assert set(items) == {"plan", "site", "verify", "privilege release"}
+    assert set(items) == {"plan", "site", "verify", "privilege release", "privilege report"}
     assert items["plan"]["job_type"] == "check" and items["site"]["job_type"] == "run"
     playbooks = {n: i["playbook"] for n, i in items.items()}
     assert playbooks == {"plan": "playbooks/plan.yml", "site": "playbooks/site.yml", "verify": "playbooks/verify.yml",
-                         "privilege release": "playbooks/privilege.yml"}
+                         "privilege release": "playbooks/privilege.yml", "privilege report": "playbooks/privilege.yml"}
+    assert items["privilege release"]["job_type"] == "run" and items["privilege report"]["job_type"] == "check"
     assert all((ROOT / p).exists() for p in playbooks.values())
     assert args["job_slice_count"] == 1 and args["ask_job_slice_count_on_launch"] is False
     assert args["allow_simultaneous"] is False
@@ -153,7 +154,7 @@ def test_survey_asks_budget_serial_window():
 def test_workflow_plan_approval_site_verify_with_a_failure_path():
     ((args, _task),) = by_module("workflow_job_template")
     nodes = {n["identifier"]: n for n in args["workflow_nodes"]}
-    assert set(nodes) == {"plan", "approve", "site", "verify", "release"}
+    assert set(nodes) == {"plan", "approve", "site", "verify", "report"}
 
     def targets(node: str, kind: str) -> list[str]:
         return [t["identifier"] for t in nodes[node].get("related", {}).get(kind, [])]
@@ -163,9 +164,11 @@ def test_workflow_plan_approval_site_verify_with_a_failure_path():
     assert targets("approve", "success_nodes") == ["site"]
     assert targets("site", "success_nodes") == ["verify"]
     for node in ("plan", "site", "verify"):
-        assert targets(node, "failure_nodes") == ["release"], node
-    jt_names = {n: nodes[n]["unified_job_template"]["name"] for n in ("plan", "site", "verify", "release")}
-    assert jt_names["release"].endswith("| privilege release") and jt_names["site"].endswith("| site")
+        assert targets(node, "failure_nodes") == ["report"], node
+    jt_names = {n: nodes[n]["unified_job_template"]["name"] for n in ("plan", "site", "verify", "report")}
+    # the failure path reports (privilege.yml in check mode); it never releases behind the health gate
+    assert jt_names["report"].endswith("| privilege report") and jt_names["site"].endswith("| site")
+    assert not targets("report", "success_nodes") and not targets("report", "failure_nodes")
     assert args["survey_enabled"] is True and args["allow_simultaneous"] is False
 
 
