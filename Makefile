@@ -21,7 +21,7 @@ PYTEST_WORKERS ?= 2
 PYTEST_PATHS := $(wildcard tests/unit tests/integration tests/lab)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test pytest lint sanity build build-check demo lab-reset bench clean distclean
+.PHONY: help venv test pytest lint sanity build build-check tooling ee-context changelog-lint docs-lint docs demo lab-reset bench clean distclean
 
 help:
 	@echo "make demo        run playbooks/site.yml on the embedded lab estate (after lab-reset)"
@@ -31,6 +31,9 @@ help:
 	@echo "make sanity      ansible-test sanity, offline (see docs/testing.md)"
 	@echo "make build       ansible-galaxy collection build into $(DIST)"
 	@echo "make build-check build the tarball and install it into a temporary path"
+	@echo "make tooling     EE build context (ansible-builder create) and its test, changelog and docs lint"
+	@echo "make ee-context  the execution environment's build context in $(BUILD)/ee (docs/awx.md: building the image)"
+	@echo "make docs        the collection's docs site (antsibull-docs + Sphinx, offline) in $(BUILD)/docs/html"
 	@echo "make lab-reset   reset the simulated lab estate"
 	@echo "make bench       run the benchmarks in bench/"
 	@echo "make clean       remove build output and caches (keeps $(VENV)); distclean removes it too"
@@ -42,7 +45,7 @@ $(STAMP): requirements.txt requirements-test.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	@touch $@
 
-test: pytest lint sanity build-check
+test: pytest lint sanity build-check tooling
 	@echo "make test: all green"
 
 # pytest exits 5 when it collects nothing; make fails on any non-zero exit, so "no tests" never passes.
@@ -71,6 +74,24 @@ build: $(STAMP)
 
 build-check: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_collection_build.py
+
+# Issue 17 (docs/awx.md): the execution environment's build context, changelog and collection docs.
+# `ansible-builder create` needs no container engine; building the image does (not run here).
+tooling: ee-context changelog-lint docs-lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/tooling
+
+ee-context: build
+	rm -rf $(BUILD)/ee
+	$(BIN)/ansible-builder create -f execution-environment.yml -c $(BUILD)/ee --output-filename Containerfile
+
+changelog-lint: $(STAMP)
+	$(BIN)/antsibull-changelog lint
+
+docs-lint: $(STAMP)
+	tools/docs.sh lint
+
+docs: $(STAMP)
+	tools/docs.sh build
 
 demo: $(STAMP)
 	@test -f playbooks/site.yml || { echo "make demo: playbooks/site.yml is not written yet (roles issue); nothing was run" >&2; exit 2; }

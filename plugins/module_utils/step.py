@@ -115,6 +115,14 @@ def _number(value: Any, name: str, what: str, fix: str, *, minimum: float | None
 def _serial(value: Any) -> tuple[int | str, ...]:
     name = "osce_serial"
     fix = 'use a list of batch sizes, canary first, e.g. [1, 10, "25%", "100%"], or [] to let the planner decide'
+    if isinstance(value, str) and value.strip().startswith("["):
+        # an AWX survey answer arrives as text: "[1, 10, '25%']"
+        import yaml  # ansible-core's own requirement; imported here to keep the module import light
+
+        try:
+            value = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise OsceError(name, "is not a list", value, fix) from None
     if value in (None, "", []):
         return ()
     if isinstance(value, (int, str)) and not isinstance(value, bool):
