@@ -34,6 +34,7 @@ from .state import flocked, read_json, write_json
 EPS = 1e-9
 TASK_MARKER = "task-"     # <fleet>/lab/busy/task-<host>: the controller runs a task on <host>
 TASK_GRACE_MIN_S = 30.0  # longer than a worker takes to start its module on a loaded machine
+WAIT_CPU = [0.0]         # CPU seconds this process spent in Lab.wait (polling the clock), for the CPU log
 
 
 def touch_existing(path: Path | None, stale: bool = False) -> None:
@@ -222,6 +223,7 @@ class Lab:
         marker.unlink(missing_ok=True)   # waiting on the clock is not being busy
         task = self.task_marker()
         touch_existing(task, stale=True)  # nor is the controller's task for this host while it waits
+        cpu0 = time.process_time()
         try:
             while True:
                 with flocked(self.clock_path):
@@ -238,6 +240,7 @@ class Lab:
                         continue
                 time.sleep(min(0.05, settle / 4))
         finally:
+            WAIT_CPU[0] += time.process_time() - cpu0
             if was_busy:
                 marker.touch()
             touch_existing(task)
