@@ -32,7 +32,7 @@ help:
 	@echo "make build       ansible-galaxy collection build into $(DIST)"
 	@echo "make build-check build the tarball and install it into a temporary path"
 	@echo "make lab-reset   reset the simulated lab estate"
-	@echo "make bench       run the benchmarks in bench/ (rollout on 60 clients: 10-15 min on 2 cores)"
+	@echo "make bench       run the benchmarks in bench/ (rollout on 50 clients: 10-15 min on 2 cores)"
 	@echo "make bench-full  the same with the hour-long 300-client rollout (bench/rollout.py --full)"
 	@echo "make clean       remove build output and caches (keeps $(VENV)); distclean removes it too"
 
@@ -89,7 +89,7 @@ lab-reset: $(STAMP)
 	@test -x tests/lab/reset-lab || { echo "make lab-reset: tests/lab/reset-lab is not written yet (lab issue); nothing was reset" >&2; exit 2; }
 	tests/lab/reset-lab
 
-# make bench: every bench/*.py in name order (rollout: the 60-client run). bench-full: the hour-long 300-client run.
+# make bench: every bench/*.py in name order (rollout: the 50-client run). bench-full: the hour-long 300-client run.
 bench: $(STAMP)
 	@set -e; found=0; for b in bench/*.py; do \
 	    [ -f "$$b" ] || continue; found=1; echo "== $$b"; $(BIN)/python "$$b"; \
