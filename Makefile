@@ -32,7 +32,7 @@ help:
 	@echo "make build       ansible-galaxy collection build into $(DIST)"
 	@echo "make build-check build the tarball and install it into a temporary path"
 	@echo "make lab-reset   reset the simulated lab estate"
-	@echo "make bench       run the benchmarks in bench/ (rollout on 50 clients: 10-15 min on 2 cores)"
+	@echo "make bench       run the benchmarks in bench/ (rollout on 50 clients: about 11 min on 2 shared cores)"
 	@echo "make bench-full  the same with the hour-long 300-client rollout (bench/rollout.py --full)"
 	@echo "make clean       remove build output and caches (keeps $(VENV)); distclean removes it too"
 

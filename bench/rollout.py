@@ -1,6 +1,6 @@
 """Rollout benchmark: playbooks/site.yml on one generated lab fleet, the planner against plain serial.
 
-Default (``make bench``, 10-15 min on 2 idle cores): 50 clients, budget = client downlink = 10 Mbit/s
+Default (``make bench``, about 11 min on 2 shared cores): 50 clients, budget = client downlink = 10 Mbit/s
 (throttle 1), install 100 s: the same X / I and baseline batch count as the full run, see bench/README.md for
 what is and is not scale-invariant. ``--full`` (``make bench-full``, about an hour): 300 clients, budget
 50 Mbit/s (throttle 5), the figures of docs/performance.md's first table.
