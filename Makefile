@@ -21,7 +21,7 @@ PYTEST_WORKERS ?= 2
 PYTEST_PATHS := $(wildcard tests/unit tests/integration tests/lab)
 
 .DEFAULT_GOAL := help
-.PHONY: help venv test pytest lint sanity build build-check tooling ee-context changelog-lint docs-lint docs demo lab-reset bench clean distclean
+.PHONY: help venv test pytest lint sanity build build-check tooling ee-context changelog-lint docs-lint docs demo lab-reset bench bench-full clean distclean
 
 help:
 	@echo "make demo        run playbooks/site.yml on the embedded lab estate (after lab-reset)"
@@ -35,7 +35,8 @@ help:
 	@echo "make ee-context  the execution environment's build context in $(BUILD)/ee (docs/awx.md: building the image)"
 	@echo "make docs        the collection's docs site (antsibull-docs + Sphinx, offline) in $(BUILD)/docs/html"
 	@echo "make lab-reset   reset the simulated lab estate"
-	@echo "make bench       run the benchmarks in bench/"
+	@echo "make bench       run the benchmarks in bench/ (rollout on 50 clients: about 11 min on 2 shared cores)"
+	@echo "make bench-full  the same with the hour-long 300-client rollout (bench/rollout.py --full)"
 	@echo "make clean       remove build output and caches (keeps $(VENV)); distclean removes it too"
 
 venv: $(STAMP)
@@ -109,11 +110,16 @@ lab-reset: $(STAMP)
 	@test -x tests/lab/reset-lab || { echo "make lab-reset: tests/lab/reset-lab is not written yet (lab issue); nothing was reset" >&2; exit 2; }
 	tests/lab/reset-lab
 
+# make bench: every bench/*.py in name order (rollout: the 50-client run). bench-full: the hour-long 300-client run.
 bench: $(STAMP)
 	@set -e; found=0; for b in bench/*.py; do \
 	    [ -f "$$b" ] || continue; found=1; echo "== $$b"; $(BIN)/python "$$b"; \
 	done; \
 	if [ $$found = 0 ]; then echo "make bench: no benchmarks in bench/ yet (bench/*.py); nothing was run"; fi
+
+bench-full: $(STAMP)
+	@echo "== bench/planner.py"; $(BIN)/python bench/planner.py
+	@echo "== bench/rollout.py --full"; $(BIN)/python bench/rollout.py --full
 
 clean:
 	rm -rf $(BUILD) reports tests/output .pytest_cache .ansible

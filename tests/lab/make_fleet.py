@@ -324,15 +324,23 @@ def make_tmcm(a, mtime, version):
     return h
 
 
+# --- lab interpreter launcher (lab cost, docs/lab.md "Cost of a module call"; owned with osce_lab/standin.py)
 LAUNCHER = """#!/bin/sh
 # Lab interpreter launcher (written by make_fleet.py): bin/<host> -> ../lab-python.
 # Tells the stand-in modules which host state file they act on; no module option, no play environment.
-d=$(cd "$(dirname "$0")/.." && pwd)
-OSCE_LAB_STATE="$d/hosts/$(basename "$0").json"
+# Shell expansions only (no subshell, no dirname/basename process): it runs once per module call.
+case $0 in /*) me=$0 ;; *) me=$PWD/$0 ;; esac
+d=${{me%/*}}; d=${{d%/*}}
+OSCE_LAB_STATE="$d/hosts/${{me##*/}}.json"
 OSCE_LAB_LIB="${{OSCE_LAB_LIB:-{lib}}}"
-export OSCE_LAB_STATE OSCE_LAB_LIB
+# lab_site/sitecustomize.py: compile cache for the AnsiballZ payload (OSCE_LAB_PYCACHE= turns it off)
+OSCE_LAB_PYCACHE="${{OSCE_LAB_PYCACHE-{pycache}}}"
+PYTHONPATH="$OSCE_LAB_LIB/lab_site${{PYTHONPATH:+:$PYTHONPATH}}"
+export OSCE_LAB_STATE OSCE_LAB_LIB OSCE_LAB_PYCACHE PYTHONPATH
 exec "${{OSCE_LAB_PYTHON:-{python}}}" "$@"
 """
+LAB_PYCACHE = HERE.parent.parent / ".build" / "lab-pycache"
+# --- end launcher
 
 
 def write_fleet(a) -> Path:
@@ -458,7 +466,7 @@ def write_fleet(a) -> Path:
         if sysinfo is not None:
             (sd / "lab" / f"{name}.sysinfo.json").write_text(json.dumps(sysinfo, indent=1) + "\n")
     launcher = sd / "lab-python"
-    launcher.write_text(LAUNCHER.format(lib=HERE, python=sys.executable))
+    launcher.write_text(LAUNCHER.format(lib=HERE, python=sys.executable, pycache=LAB_PYCACHE))
     launcher.chmod(0o755)
     sites = {f"site{i}": a.site_mbps * 1e6 / 8 for i in range(1, a.sites + 1)} if a.site_mbps > 0 else {}
     lab_cfg = {"mode": a.mode, "settle_seconds": a.settle, "today": a.today, "server": SERVER,

@@ -14,6 +14,33 @@ from pathlib import Path
 from .state import Host, count_call, is_reachable
 
 
+_MODULE = [""]  # the stand-in's name, for the CPU log
+
+
+def _log_cpu_at_exit(log: str) -> None:
+    """``OSCE_LAB_CPU_LOG=FILE`` (the benchmarks set it): at exit, append this module process's CPU
+    seconds (user + system, its own and its waited-for children's: the launcher's shell included, since
+    it execs the interpreter in the same process) as one JSON line. One O_APPEND write per process."""
+    import atexit
+    import resource
+
+    def record():
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        line = json.dumps({"pid": os.getpid(), "state": os.environ.get("OSCE_LAB_STATE", ""),
+                           "module": _MODULE[0], "cpu": me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime,
+                           "wait_cpu": getattr(sys.modules.get("osce_lab.network"), "WAIT_CPU", [0.0])[0]}) + "\n"
+        fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line.encode())
+        finally:
+            os.close(fd)
+    atexit.register(record)
+
+
+if os.environ.get("OSCE_LAB_CPU_LOG"):
+    _log_cpu_at_exit(os.environ["OSCE_LAB_CPU_LOG"])
+
+
 def state_path() -> Path:
     p = os.environ.get("OSCE_LAB_STATE")
     if not p:
@@ -31,6 +58,7 @@ def unreachable(msg: str):
 
 def enter(module_name: str) -> Path:
     """Count the call (``<state>/calls/<host>.json``), apply reachability faults. Returns the state path."""
+    _MODULE[0] = module_name
     path = state_path()
     if not path.exists():
         unreachable(f"lab: no state file for this host ({path})")
