@@ -8,7 +8,7 @@ name: client_state
 short_description: The client state fact osce_client_state after preflight, an upgrade or a verification
 version_added: 0.2.0
 author:
-  - osce.patching maintainers (!UNKNOWN)
+  - osce.patching maintainers (@osce-patching)
 description:
   - Every role records what it learnt about a client in the host fact C(osce_client_state), always in the same
     shape (docs/variables.md, "The client state"). This filter computes it from the module results, so the shape

@@ -502,7 +502,8 @@ def _plan(step_label: str, takers: Sequence[ClientState], sizes: Mapping[str, in
     except OsceError as exc:
         raise OsceError(exc.field, f"{exc.problem} (planning {step_label})", exc.value, exc.fix) from None
     serial: tuple[int | str, ...] = settings.serial or tuple(plan.serial)
-    _check_serial(serial, len(rows), settings)
+    if settings.serial:  # the planner's own batches start with the canary (osce_rollout_max_batches: 1 opts out)
+        _check_serial(serial, len(rows), settings)
     throttle = settings.throttle or plan.throttle
     return plan.as_dict(), serial, throttle, list(plan.warnings)
 
@@ -618,8 +619,12 @@ def _result(value: Any) -> Mapping[str, Any]:
 
 
 def _error_line(result: Mapping[str, Any]) -> str:
-    msg = str(result.get("msg") or "")
-    return msg if result.get("failed") else ""
+    """The failure of a module result, also under ``failed_when: false`` (which clears ``failed``):
+    every osce.patching module failure carries ``osce_error``."""
+    error = result.get("osce_error")
+    if isinstance(error, Mapping) and error.get("msg"):
+        return str(error["msg"])
+    return str(result.get("msg") or "") if result.get("failed") else ""
 
 
 def state_from_preflight(name: str, result: Any, *, arch: str | None = None, site: str | None = None) -> dict[str, Any]:

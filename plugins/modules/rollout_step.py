@@ -57,18 +57,13 @@ options:
     type: dict
 extends_documentation_fragment:
   - osce.patching.common
+  - osce.patching.attributes.server
+  - osce.patching.attributes.read_only
 attributes:
   check_mode:
-    support: full
     description: Decides the same way; before the install it predicts the server facts of the step.
-  diff_mode:
-    support: none
-    description: Decides only; nothing to diff.
-  platform:
-    support: full
-    platforms: windows
 author:
-  - osce.patching maintainers (!UNKNOWN)
+  - osce.patching maintainers (@osce-patching)
 """
 
 EXAMPLES = r"""

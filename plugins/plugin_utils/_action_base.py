@@ -255,6 +255,9 @@ class OsceAction(ActionBase):
                 result["failed"] = True
             if failure.field:
                 result["osce_error_field"] = failure.field
+            # errors as data: roles and the report read this, never the message text
+            result["osce_error"] = {"field": failure.field or "", "cause": failure.cause, "fix": failure.fix,
+                                    "msg": result["msg"]}
         result["round_trips"] = gateway.stats()
         result["invocation"] = self._invocation(ctx.args if ctx else dict(self._task.args))
         return result
