@@ -121,8 +121,9 @@ def make_fleet(tmp_path: Path, level: str, web: str = "apache", clients: int = 3
     return Fleet(out)
 
 
-def run_playbook(fleet: Fleet, playbook: str = "playbooks/site.yml", *args: str, timeout: int = 600) -> Run:
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+def run_playbook(fleet: Fleet, playbook: str = "playbooks/site.yml", *args: str, timeout: int = 600,
+                 env: dict | None = None) -> Run:
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", **(env or {}))
     # A Windows admin tells which IIS site OSCE uses (osce_web_server); the lab inventory does not.
     web = fleet.host(fleet.server).get("osce", {}).get("web", "")
     if web.startswith("iis"):
