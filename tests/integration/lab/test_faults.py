@@ -95,21 +95,21 @@ def test_exit_3010_and_1641_reboots_and_iis_port_conflict(fleet):
       ansible.windows.win_package: {path: '{{ osce_installers.cp5712r1.path }}'}
       ignore_errors: true
     - name: restarting1
-      ansible.windows.win_ping:
+      ansible.windows.win_reg_stat: {path: 'HKLM:\SOFTWARE'}
       ignore_unreachable: true
     - name: restarting2
-      ansible.windows.win_ping:
+      ansible.windows.win_reg_stat: {path: 'HKLM:\SOFTWARE'}
       ignore_unreachable: true
     - name: cp
       ansible.windows.win_package: {path: '{{ osce_installers.cp5712r1.path }}', expected_return_code: [0, 3010, 1641]}
     - name: restarting3
-      ansible.windows.win_ping:
+      ansible.windows.win_reg_stat: {path: 'HKLM:\SOFTWARE'}
       ignore_unreachable: true
     - name: restarting4
-      ansible.windows.win_ping:
+      ansible.windows.win_reg_stat: {path: 'HKLM:\SOFTWARE'}
       ignore_unreachable: true
     - name: back
-      ansible.windows.win_ping:
+      ansible.windows.win_reg_stat: {path: 'HKLM:\SOFTWARE'}
     - name: bind8082
       community.windows.win_iis_webbinding: {name: OfficeScan, port: 8082}
       ignore_errors: true

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import collect
+from modkit import collect
 
 PLAYBOOK = """
 - name: Server facts and iSPS ports

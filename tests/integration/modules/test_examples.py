@@ -19,7 +19,7 @@ import re
 
 import yaml
 
-from conftest import ROOT
+from modkit import ROOT
 
 MODULES = ROOT / "plugins" / "modules"
 
@@ -28,6 +28,7 @@ GROUP = {
     "build_facts": "osce_server",
     "calibrate": "osce_server",
     "run_lock": "osce_server",
+    "rollout_step": "osce_server",
     "upgrade_privilege": "osce_server",
     "patch_chain": "osce_server",
     "sps_ports": "osce_server",
@@ -36,8 +37,8 @@ GROUP = {
 }
 
 # run order on the shared fleet: reads first, then what changes the server, then the clients
-ORDER = ["build_facts", "run_lock", "calibrate", "upgrade_privilege", "patch_chain", "sps_ports", "client_upgrade",
-         "pattern_verify"]
+ORDER = ["build_facts", "rollout_step", "run_lock", "calibrate", "upgrade_privilege", "patch_chain", "sps_ports",
+         "client_upgrade", "pattern_verify"]
 
 SERVER_FACTS_PLAY = {
     "name": "Read the server build (server_facts for the client modules)",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import textwrap
 
-from conftest import collect, failed
+from modkit import collect, failed
 
 SRV = "osce-srv"
 STATE_KEY = "HKLM\\SOFTWARE\\osce.patching"

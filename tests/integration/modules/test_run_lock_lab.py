@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import socket
 
-from conftest import ROOT, collect, failed
+from modkit import ROOT, collect, failed
 
 SRV = "osce-srv"
 KEY = "hklm\\software\\osce.patching"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import collect, failed
+from modkit import collect, failed
 
 
 SRV = "osce-srv"

@@ -4,7 +4,7 @@ the conflict and the Fix. One playbook run on a lab server with `make_fleet.py -
 """
 from __future__ import annotations
 
-from conftest import collect, failed
+from modkit import collect, failed
 
 SRV = "osce-srv"
 
