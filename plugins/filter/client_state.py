@@ -46,9 +46,9 @@ options:
     type: str
   fail_on:
     description:
-      - The verdicts that fail the run, C(osce_verify_fail_on) (C(verify) only). An inferred verdict
+      - "The verdicts that fail the run, C(osce_verify_fail_on) (C(verify) only). An inferred verdict
         (C(bf_in_use), C(custom_update_source), C(agent_pattern_behind)) that is not listed is recorded
-        in C(warnings) as C(<verdict>: <reason>), beside the inferred findings of the evidence.
+        in C(warnings) as C(<verdict>: <reason>), beside the inferred findings of the evidence."
     type: list
     elements: str
 """
