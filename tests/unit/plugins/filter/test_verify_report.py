@@ -21,6 +21,9 @@ def test_documentation_is_valid_yaml_and_names_every_option():
                                    "server_reboot_required"}
     yaml.safe_load(plugin.EXAMPLES)
     assert set(yaml.safe_load(plugin.RETURN)["_value"]["contains"]) == {"summary", "failing", "clients"}
+    for text in (state_plugin.DOCUMENTATION, state_plugin.EXAMPLES, state_plugin.RETURN):
+        yaml.safe_load(text)
+    assert "fail_on" in yaml.safe_load(state_plugin.DOCUMENTATION)["options"]
 
 
 def test_reads_each_hosts_client_state_from_hostvars():
@@ -46,3 +49,19 @@ def test_hosts_and_server_are_required():
         verify_report({}, server_facts=SERVER, fail_on=FAIL_ON)
     with pytest.raises(AnsibleFilterError, match="must be hostvars"):
         verify_report([], hosts=[], server="s", server_facts=SERVER, fail_on=FAIL_ON)
+
+
+def test_inventory_contract_filter_documents_its_options_and_checks_its_input():
+    from ansible_collections.osce.patching.plugins.filter import inventory_contract as contract_plugin
+
+    doc = yaml.safe_load(contract_plugin.DOCUMENTATION)
+    assert set(doc["options"]) == {"_input", "play_hosts", "limit"}
+    yaml.safe_load(contract_plugin.EXAMPLES)
+    contract = contract_plugin.FilterModule().filters()["inventory_contract"]
+    groups = {"osce_server": ["osce-srv"], "osce_clients": ["pc1"]}
+    assert contract(groups, play_hosts=["pc1"], limit="pc1")["problem"].startswith("--limit: the OSCE server osce-srv")
+    assert contract(groups, play_hosts=["osce-srv", "pc1"], limit=None) == {"problem": "", "empty_groups": ["osce_sps", "osce_tmcm"]}
+    with pytest.raises(AnsibleFilterError, match="play_hosts is required"):
+        contract(groups)
+    with pytest.raises(AnsibleFilterError, match="groups mapping"):
+        contract(["osce-srv"], play_hosts=[])
