@@ -44,6 +44,13 @@ options:
   site:
     description: The client's site (C(preflight) only).
     type: str
+  fail_on:
+    description:
+      - "The verdicts that fail the run, C(osce_verify_fail_on) (C(verify) only). An inferred verdict
+        (C(bf_in_use), C(custom_update_source), C(agent_pattern_behind)) that is not listed is recorded
+        in C(warnings) as C(<verdict>: <reason>), beside the inferred findings of the evidence."
+    type: list
+    elements: str
 """
 
 EXAMPLES = r"""
@@ -64,7 +71,7 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description: "The state: C(read), C(online), C(preflight_online), C(build), C(arch), C(site), C(verdict), C(error),
-    C(upgrade_error), C(dropped), C(reboot_required), C(steps)."
+    C(reason), C(warnings), C(upgrade_error), C(dropped), C(reboot_required), C(steps)."
   type: dict
 """
 
@@ -73,7 +80,8 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.osce.patching.plugins.module_utils import step as core
 
 
-def client_state(current, event=None, name=None, result=None, finish=None, step=None, arch=None, site=None):
+def client_state(current, event=None, name=None, result=None, finish=None, step=None, arch=None, site=None,
+                 fail_on=None):
     if not name:
         raise AnsibleFilterError("osce.patching.client_state: name is required (pass name=inventory_hostname)")
     if event == "preflight":
@@ -81,7 +89,7 @@ def client_state(current, event=None, name=None, result=None, finish=None, step=
     if event == "upgrade":
         return core.state_after_upgrade(name, current, step or "", result, finish)
     if event == "verify":
-        return core.state_after_verify(name, current, result)
+        return core.state_after_verify(name, current, result, fail_on=fail_on or ())
     raise AnsibleFilterError(f"osce.patching.client_state: event must be preflight, upgrade or verify (got {event!r})")
 
 

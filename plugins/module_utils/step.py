@@ -32,6 +32,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
+from ansible_collections.osce.patching.plugins.module_utils.verdicts import INFERRED_VERDICTS
 from ansible_collections.osce.patching.plugins.module_utils.rollout import ARCHES, plan_rollout
 
 CATCH_UP = "catch_up"
@@ -245,6 +246,7 @@ class ClientState:
     ``read``: preflight read it in this run (false for a client outside ``--limit``).
     ``online``: it answered at its last contact; ``preflight_online``: it answered at preflight.
     ``dropped``: it became unreachable during its own upgrade (a failure of its batch).
+    ``reason``: why it has its ``verdict``; ``warnings``: inferred findings that do not fail it.
     """
 
     name: str
@@ -255,6 +257,8 @@ class ClientState:
     arch: str | None = None
     site: str | None = None
     verdict: str = "unknown"
+    reason: str = ""
+    warnings: tuple[str, ...] = ()
     error: str = ""
     upgrade_error: str = ""
     dropped: bool = False
@@ -271,7 +275,8 @@ class ClientState:
             preflight_online=bool(fact.get("preflight_online", fact.get("online", False))),
             build=build if isinstance(build, int) and not isinstance(build, bool) else None,
             arch=fact.get("arch") or defaults.get("arch"), site=fact.get("site") or defaults.get("site"),
-            verdict=str(fact.get("verdict") or "unknown"), error=str(fact.get("error") or ""),
+            verdict=str(fact.get("verdict") or "unknown"), reason=str(fact.get("reason") or ""),
+            warnings=tuple(str(w) for w in fact.get("warnings") or ()), error=str(fact.get("error") or ""),
             upgrade_error=str(fact.get("upgrade_error") or ""), dropped=bool(fact.get("dropped", False)),
             reboot_required=bool(fact.get("reboot_required", False)), steps=tuple(fact.get("steps") or ()),
         )
@@ -280,6 +285,7 @@ class ClientState:
         out = asdict(self)
         out.pop("name")
         out["steps"] = list(self.steps)
+        out["warnings"] = list(self.warnings)
         return out
 
     @property
@@ -637,7 +643,7 @@ def state_from_preflight(name: str, result: Any, *, arch: str | None = None, sit
                         build=build if isinstance(build, int) and not isinstance(build, bool) else None,
                         arch=evidence.get("arch") or arch, site=site,
                         verdict=str(res.get("verdict") or ("unknown" if online else "offline")),
-                        error=_error_line(res))
+                        reason=str(res.get("reason") or ""), error=_error_line(res))
     return state.as_fact()
 
 
@@ -656,23 +662,31 @@ def state_after_upgrade(name: str, current: Any, step_id: str, start: Any, finis
     upgraded = bool(start_res.get("changed")) and not error and not dropped
     state = ClientState(
         name=name, read=True, online=not dropped, preflight_online=base.preflight_online, build=build,
-        arch=base.arch, site=base.site, verdict=base.verdict, error=base.error, upgrade_error=error, dropped=dropped,
+        arch=base.arch, site=base.site, verdict=base.verdict, reason=base.reason, warnings=base.warnings,
+        error=base.error, upgrade_error=error, dropped=dropped,
         reboot_required=base.reboot_required or (bool(start_res.get("reboot_required")) and upgraded),
         steps=base.steps + ((step_id,) if upgraded else ()))
     return state.as_fact()
 
 
-def state_after_verify(name: str, current: Any, result: Any) -> dict[str, Any]:
-    """The state after osce.patching.pattern_verify: the verdict and the build it read."""
+def state_after_verify(name: str, current: Any, result: Any, fail_on: Iterable[str] = ()) -> dict[str, Any]:
+    """The state after osce.patching.pattern_verify: the verdict, its reason, the build it read, and the
+    warnings: the inferred findings of the evidence, plus the verdict itself when it is inferred and not
+    in ``fail_on`` (``osce_verify_fail_on``: it is reported, not failed)."""
     base = ClientState.from_fact(name, _result(current))
     res = _result(result)
     online = not res.get("unreachable", False)
-    build = _result(res.get("evidence")).get("program_build", base.build)
+    evidence = _result(res.get("evidence"))
+    build = evidence.get("program_build", base.build)
+    verdict = "offline" if not online else str(res.get("verdict") or "unknown")
+    reason = str(res.get("reason") or "") if online else ""
+    warnings = [str(w) for w in evidence.get("warnings") or ()]
+    if verdict in INFERRED_VERDICTS and verdict not in set(fail_on or ()):
+        warnings.append(f"{verdict}: {reason}")
     state = ClientState(
         name=name, read=True, online=online, preflight_online=base.preflight_online if base.read else online,
         build=build if isinstance(build, int) and not isinstance(build, bool) else base.build,
-        arch=base.arch, site=base.site,
-        verdict="offline" if not online else str(res.get("verdict") or "unknown"),
+        arch=base.arch, site=base.site, verdict=verdict, reason=reason, warnings=tuple(warnings),
         error=_error_line(res) if online else "", upgrade_error=base.upgrade_error, dropped=base.dropped,
         reboot_required=base.reboot_required, steps=base.steps)
     return state.as_fact()

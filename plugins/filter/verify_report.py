@@ -1,0 +1,118 @@
+# Copyright: (c) 2026, osce.patching contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Filter ``osce.patching.verify_report``: the clients the verify policy fails, and the fleet summary."""
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+name: verify_report
+short_description: Judge the verified clients against osce_verify_fail_on and summarise the fleet by verdict
+version_added: 0.2.0
+author:
+  - osce.patching maintainers (@osce-patching)
+description:
+  - Reads each client's C(osce_client_state) after verification (written by the C(client_state) filter,
+    C(event=verify)) and decides, in Python, which clients the policy O(fail_on) fails and with which
+    message, and the summary the C(verify) role prints once.
+  - A client whose verdict is C(up_to_date) or C(conventional_scan) on a server that is not on the target
+    (CP 5712r1 / OSCE 11) is judged C(server_not_on_target).
+  - In check mode with an unblocked server chain still to install (what C(site.yml --check) installs
+    first), C(server_not_on_target) is reported, not failed.
+  - A client whose read failed (C(error)) fails whatever the policy, unless it is offline.
+options:
+  _input:
+    description: The C(hostvars) mapping; each host's C(osce_client_state) is read.
+    type: dict
+    required: true
+  hosts:
+    description: The clients to judge, in order, for example C(ansible_play_hosts_all).
+    type: list
+    elements: str
+    required: true
+  server:
+    description: The inventory name of the OSCE server (C(groups['osce_server'][0])).
+    type: str
+    required: true
+  server_facts:
+    description: The server facts C(osce_server) (M(osce.patching.build_facts)) the verdicts were judged against.
+    type: dict
+    required: true
+  fail_on:
+    description: The verdicts that fail a client, C(osce_verify_fail_on).
+    type: list
+    elements: str
+    required: true
+  check_mode:
+    description: Whether the run is in check mode (C(ansible_check_mode)).
+    type: bool
+    default: false
+  server_reboot_required:
+    description: Whether the server waits for a reboot (C(osce_server_reboot_required)), shown in the summary.
+    type: bool
+    default: false
+"""
+
+EXAMPLES = r"""
+- name: Judge the fleet once
+  ansible.builtin.set_fact:
+    verify_report: >-
+      {{ hostvars | osce.patching.verify_report(hosts=ansible_play_hosts_all, server=groups['osce_server'][0],
+                                                server_facts=hostvars[groups['osce_server'][0]].osce_server,
+                                                fail_on=osce_verify_fail_on, check_mode=ansible_check_mode) }}
+  run_once: true
+
+- name: Fail the clients the policy rejects
+  ansible.builtin.fail:
+    msg: "{{ verify_report.clients[inventory_hostname].message }}"
+  when: verify_report.clients[inventory_hostname].failing
+"""
+
+RETURN = r"""
+_value:
+  description: The judgement of the fleet.
+  type: dict
+  contains:
+    summary:
+      description: "What the role prints once, in this order: C(mode) (C(verified on the hosts), or what a check-mode
+        prediction means), C(server) (the server, its level and build, and whether it is on the target), C(clients)
+        (how many), C(by_verdict) (counts by verdict), C(failing_policy) (O(fail_on)), C(warnings_not_failing),
+        C(conventional_scan), C(offline), C(reboot_pending) (client names), C(server_reboot_pending)."
+      type: dict
+    failing:
+      description: The clients the policy fails, in the order of O(hosts).
+      type: list
+      elements: str
+    clients:
+      description: "Per client: C(verdict) (its own), C(failing_verdict) (the one the policy judges), C(failing),
+        C(message) (one line with the fix; empty when not failing), C(warnings), C(reboot_required)."
+      type: dict
+"""
+
+from collections.abc import Mapping
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.osce.patching.plugins.module_utils import verify_report as core
+
+
+def verify_report(hostvars, hosts=None, server=None, server_facts=None, fail_on=None, check_mode=False,
+                  server_reboot_required=False):
+    if not isinstance(hostvars, Mapping):
+        raise AnsibleFilterError("osce.patching.verify_report: the input must be hostvars")
+    if hosts is None or not server:
+        raise AnsibleFilterError("osce.patching.verify_report: hosts and server are required "
+                                 "(pass hosts=ansible_play_hosts_all, server=groups['osce_server'][0])")
+    states = {}
+    for host in hosts:
+        host_vars = hostvars[host] if host in hostvars else {}
+        states[host] = host_vars.get("osce_client_state") if isinstance(host_vars, Mapping) else None
+    facts = server_facts if isinstance(server_facts, Mapping) else {}
+    return core.verify_report(states, list(hosts), server=core.ServerView(str(server), facts),
+                              fail_on=list(fail_on or ()), check_mode=bool(check_mode),
+                              server_reboot_required=bool(server_reboot_required))
+
+
+class FilterModule:
+    """osce.patching verify report filter."""
+
+    def filters(self):
+        return {"verify_report": verify_report}

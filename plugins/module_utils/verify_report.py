@@ -1,0 +1,151 @@
+# Copyright: (c) 2026, osce.patching contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The verify role's decision: which clients fail the policy, with which message, and the fleet summary (pure core).
+
+The per-client verdicts come from :mod:`verdicts` (``osce.patching.pattern_verify``) and are recorded in
+each client's ``osce_client_state`` (:func:`step.state_after_verify`). This module judges them against
+the policy ``osce_verify_fail_on`` and the server's level:
+
+- a client whose own verdict is ``up_to_date`` or ``conventional_scan`` on a server that is not on the
+  target (CP 5712r1 / OSCE 11) fails as ``server_not_on_target``;
+- in check mode with an unblocked chain still to install (what ``site.yml --check`` installs first),
+  ``server_not_on_target`` is a prediction of the present: reported, not failed;
+- a client whose read failed (``error``) fails whatever the policy, unless it is offline.
+
+:func:`verify_report` returns one structure: ``summary`` (what the role prints once) and ``clients``
+(per client ``verdict``, ``failing_verdict``, ``failing``, ``message``, ``warnings``).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ansible_collections.osce.patching.plugins.module_utils.verdicts import TARGET_LEVELS
+
+#: Client verdicts that mean "matches its server": on a server off the target they fail as server_not_on_target.
+MATCHES_SERVER = ("up_to_date", "conventional_scan")
+
+CHECK_MODE_TEXT = ("CHECK MODE - a prediction: nothing was installed in this run; the verdicts judge the clients "
+                   "against the server facts this run holds (predicted where an earlier play of a --check run "
+                   "predicted them)")
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+@dataclass(frozen=True)
+class ServerView:
+    """The server as verify judges it: its inventory name and its facts (``osce_server``)."""
+
+    name: str
+    facts: Mapping[str, Any]
+
+    @property
+    def on_target(self) -> bool:
+        return self.facts.get("level") in TARGET_LEVELS
+
+    @property
+    def chain_ids(self) -> list[str]:
+        steps = _mapping(self.facts.get("chain")).get("steps") or []
+        return [str(_mapping(s).get("id")) for s in steps]
+
+    def chain_pending(self, check_mode: bool) -> bool:
+        """Check mode with an unblocked chain still to install: site.yml --check would install it first."""
+        chain = _mapping(self.facts.get("chain"))
+        return bool(check_mode) and bool(chain.get("steps")) and not chain.get("blockers")
+
+    @property
+    def text(self) -> str:
+        level = self.facts.get("level_name") or self.facts.get("level") or "an unknown level"
+        build = self.facts.get("sp_build")
+        out = f"{self.name} on {level} (build {'?' if build is None else build})"
+        return out if self.on_target else out + ", not on the target CP 5712r1 (server_not_on_target)"
+
+
+@dataclass(frozen=True)
+class ClientOutcome:
+    """One client judged against the policy."""
+
+    name: str
+    verdict: str
+    failing_verdict: str
+    failing: bool
+    message: str
+    warnings: tuple[str, ...]
+    reboot_required: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["warnings"] = list(self.warnings)
+        return out
+
+
+def failing_verdict(verdict: str, server: ServerView) -> str:
+    """The verdict the policy judges: a client that matches a server off the target is server_not_on_target."""
+    return "server_not_on_target" if verdict in MATCHES_SERVER and not server.on_target else verdict
+
+
+def judge_client(name: str, state: Mapping[str, Any] | None, *, server: ServerView, fail_on: Iterable[str],
+                 check_mode: bool = False) -> ClientOutcome:
+    """Whether ``osce_verify_fail_on`` fails this client, and the one-line message that says why and how to fix it.
+
+    ``state`` is the client's ``osce_client_state`` after verify (``verdict``, ``reason``, ``error``,
+    ``warnings``, ``reboot_required``); a client without one is ``unknown``."""
+    state = _mapping(state)
+    policy = set(fail_on or ())
+    verdict = str(state.get("verdict") or "unknown")
+    judged = failing_verdict(verdict, server)
+    error = str(state.get("error") or "")
+    predicted = judged == "server_not_on_target" and server.chain_pending(check_mode)
+    failing = (judged in policy and not predicted) or (bool(error) and verdict != "offline")
+    message = ""
+    if failing:
+        if error:
+            message = error
+        else:
+            fix = (" Fix: finish the server chain to CP 5712r1 (playbooks/site.yml), then verify again"
+                   if judged == "server_not_on_target"
+                   else " Fix: rerun playbooks/site.yml for this client, or read the evidence with -v")
+            message = (f"{name}: verdict {judged} is in osce_verify_fail_on (got {state.get('reason') or server.text})."
+                       f"{fix}{' [check mode: a prediction]' if check_mode else ''}")
+    return ClientOutcome(name=name, verdict=verdict, failing_verdict=judged, failing=failing, message=message,
+                         warnings=tuple(str(w) for w in state.get("warnings") or ()),
+                         reboot_required=bool(state.get("reboot_required", False)))
+
+
+def verify_report(states: Mapping[str, Mapping[str, Any] | None], hosts: Sequence[str], *, server: ServerView,
+                  fail_on: Iterable[str], check_mode: bool = False,
+                  server_reboot_required: bool = False) -> dict[str, Any]:
+    """Judge every client of ``hosts`` (their ``osce_client_state`` in ``states``) and summarise the fleet.
+
+    ``summary`` keeps the order the role prints: ``mode``, ``server``, ``clients``, ``by_verdict`` (counts,
+    in first-seen order), ``failing_policy``, ``warnings_not_failing``, ``conventional_scan``, ``offline``,
+    ``reboot_pending``, ``server_reboot_pending``; ``failing`` lists the clients the policy fails."""
+    policy = list(fail_on or ())
+    outcomes = [judge_client(h, states.get(h), server=server, fail_on=policy, check_mode=check_mode) for h in hosts]
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        counts[outcome.verdict] = counts.get(outcome.verdict, 0) + 1
+    if check_mode:
+        mode = CHECK_MODE_TEXT
+        if server.chain_pending(check_mode):
+            mode += (f"; the server chain ({', '.join(server.chain_ids)}) is still to be installed, so "
+                     "server_not_on_target is reported, not failed")
+    else:
+        mode = "verified on the hosts"
+    summary = {
+        "mode": mode,
+        "server": server.text,
+        "clients": len(outcomes),
+        "by_verdict": counts,
+        "failing_policy": policy,
+        "warnings_not_failing": [o.name for o in outcomes if o.warnings],
+        "conventional_scan": [o.name for o in outcomes if o.verdict == "conventional_scan"],
+        "offline": [o.name for o in outcomes if o.verdict == "offline"],
+        "reboot_pending": [o.name for o in outcomes if o.reboot_required],
+        "server_reboot_pending": bool(server_reboot_required),
+    }
+    return {"summary": summary, "failing": [o.name for o in outcomes if o.failing],
+            "clients": {o.name: o.as_dict() for o in outcomes}}

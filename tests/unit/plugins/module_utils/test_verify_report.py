@@ -1,0 +1,188 @@
+"""The verify role's decision (module_utils/verify_report.py): who fails the policy, the message, the summary."""
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.osce.patching.plugins.module_utils import step
+from ansible_collections.osce.patching.plugins.module_utils import verify_report as core
+
+FAIL_ON = ["program_behind", "server_not_on_target", "crcz_missing"]
+ON_TARGET = {"level": "cp5712r1", "level_name": "OSCE 10.6 SP3 CP 5712r1", "sp_build": 5712,
+             "chain": {"steps": [], "blockers": []}}
+SP3 = {"level": "sp3", "level_name": "OSCE 10.6 SP3", "sp_build": 5012,
+       "chain": {"steps": [{"id": "sp3_patch1_1"}, {"id": "cp5712r1"}], "blockers": []}}
+
+
+def server(facts):
+    return core.ServerView("osce-srv", facts)
+
+
+def state(verdict, **extra):
+    return {"verdict": verdict, "reason": f"why {verdict}", **extra}
+
+
+# ------------------------------------------------------------------------------- the server
+
+
+def test_server_text_names_level_build_and_whether_on_target():
+    assert server(ON_TARGET).text == "osce-srv on OSCE 10.6 SP3 CP 5712r1 (build 5712)"
+    assert server(SP3).text == ("osce-srv on OSCE 10.6 SP3 (build 5012), not on the target CP 5712r1 "
+                                "(server_not_on_target)")
+    assert server({}).text == "osce-srv on an unknown level (build ?), not on the target CP 5712r1 (server_not_on_target)"
+    assert server({"level": "osce11"}).on_target and server({"level": "osce11"}).text.endswith("(build ?)")
+
+
+@pytest.mark.parametrize("facts, check_mode, pending", [
+    (SP3, True, True),
+    (SP3, False, False),                                    # only a prediction in check mode
+    (ON_TARGET, True, False),                               # nothing left to install
+    ({**SP3, "chain": {**SP3["chain"], "blockers": ["SPS 2.x"]}}, True, False),  # a blocked chain will not install
+    ({}, True, False),
+])
+def test_chain_pending_only_in_check_mode_with_an_unblocked_chain(facts, check_mode, pending):
+    assert server(facts).chain_pending(check_mode) is pending
+
+
+# ----------------------------------------------------------------------------- one client
+
+
+@pytest.mark.parametrize("verdict, facts, judged", [
+    ("up_to_date", ON_TARGET, "up_to_date"),
+    ("conventional_scan", ON_TARGET, "conventional_scan"),
+    ("up_to_date", SP3, "server_not_on_target"),
+    ("conventional_scan", SP3, "server_not_on_target"),
+    ("program_behind", SP3, "program_behind"),              # its own fault comes first
+    ("offline", SP3, "offline"),
+])
+def test_failing_verdict(verdict, facts, judged):
+    assert core.failing_verdict(verdict, server(facts)) == judged
+
+
+def test_a_client_on_a_server_off_the_target_fails_with_the_server_fix():
+    out = core.judge_client("pc1", state("up_to_date"), server=server(SP3), fail_on=FAIL_ON)
+    assert out.failing and out.verdict == "up_to_date" and out.failing_verdict == "server_not_on_target"
+    assert out.message == ("pc1: verdict server_not_on_target is in osce_verify_fail_on (got why up_to_date). "
+                           "Fix: finish the server chain to CP 5712r1 (playbooks/site.yml), then verify again")
+
+
+def test_other_failing_verdicts_get_the_rerun_fix_and_the_check_mode_mark():
+    out = core.judge_client("pc1", state("program_behind"), server=server(ON_TARGET), fail_on=FAIL_ON, check_mode=True)
+    assert out.failing
+    assert out.message == ("pc1: verdict program_behind is in osce_verify_fail_on (got why program_behind). "
+                           "Fix: rerun playbooks/site.yml for this client, or read the evidence with -v "
+                           "[check mode: a prediction]")
+
+
+def test_without_a_reason_the_message_names_the_server():
+    out = core.judge_client("pc1", {"verdict": "crcz_missing"}, server=server(ON_TARGET), fail_on=FAIL_ON)
+    assert "(got osce-srv on OSCE 10.6 SP3 CP 5712r1 (build 5712))." in out.message
+
+
+@pytest.mark.parametrize("verdict", ["up_to_date", "conventional_scan", "bf_in_use", "unknown", "offline"])
+def test_verdicts_outside_the_policy_do_not_fail(verdict):
+    out = core.judge_client("pc1", state(verdict), server=server(ON_TARGET), fail_on=FAIL_ON)
+    assert not out.failing and out.message == ""
+
+
+def test_an_opted_in_inferred_verdict_fails():
+    out = core.judge_client("pc1", state("bf_in_use"), server=server(ON_TARGET), fail_on=[*FAIL_ON, "bf_in_use"])
+    assert out.failing and "verdict bf_in_use is in osce_verify_fail_on" in out.message
+
+
+def test_server_not_on_target_is_reported_not_failed_while_the_chain_is_pending_in_check_mode():
+    pending = core.judge_client("pc1", state("up_to_date"), server=server(SP3), fail_on=FAIL_ON, check_mode=True)
+    assert not pending.failing and pending.failing_verdict == "server_not_on_target"
+    # a real fault still fails in check mode
+    behind = core.judge_client("pc1", state("program_behind"), server=server(SP3), fail_on=FAIL_ON, check_mode=True)
+    assert behind.failing
+
+
+def test_a_failed_read_fails_whatever_the_policy_unless_offline():
+    error = "Failed to verify the client patterns on pc1: access denied. Fix: check the account."
+    failed = core.judge_client("pc1", state("unknown", error=error), server=server(ON_TARGET), fail_on=[])
+    assert failed.failing and failed.message == error
+    offline = core.judge_client("pc1", state("offline", error=error), server=server(ON_TARGET), fail_on=[])
+    assert not offline.failing
+
+
+def test_a_client_without_state_is_unknown():
+    out = core.judge_client("pc1", None, server=server(ON_TARGET), fail_on=FAIL_ON)
+    assert out.verdict == "unknown" and not out.failing and out.warnings == ()
+
+
+# ------------------------------------------------------------------------------ the fleet
+
+
+def fleet():
+    return {
+        "pc1": state("up_to_date"),
+        "pc2": state("program_behind", reboot_required=True),
+        "pc3": state("conventional_scan"),
+        "pc4": state("offline"),
+        "pc5": state("up_to_date", warnings=["agent_pattern_behind: older"]),
+    }
+
+
+def test_fleet_summary_on_the_target():
+    report = core.verify_report(fleet(), ["pc1", "pc2", "pc3", "pc4", "pc5", "pc6"], server=server(ON_TARGET),
+                                fail_on=FAIL_ON, server_reboot_required=True)
+    summary = report["summary"]
+    assert list(summary) == ["mode", "server", "clients", "by_verdict", "failing_policy", "warnings_not_failing",
+                             "conventional_scan", "offline", "reboot_pending", "server_reboot_pending"]
+    assert summary["mode"] == "verified on the hosts"
+    assert summary["clients"] == 6
+    assert summary["by_verdict"] == {"up_to_date": 2, "program_behind": 1, "conventional_scan": 1, "offline": 1,
+                                     "unknown": 1}
+    assert list(summary["by_verdict"]) == ["up_to_date", "program_behind", "conventional_scan", "offline", "unknown"]
+    assert summary["failing_policy"] == FAIL_ON
+    assert summary["warnings_not_failing"] == ["pc5"]
+    assert summary["conventional_scan"] == ["pc3"] and summary["offline"] == ["pc4"]
+    assert summary["reboot_pending"] == ["pc2"] and summary["server_reboot_pending"] is True
+    assert report["failing"] == ["pc2"]
+    assert report["clients"]["pc2"]["failing"] and report["clients"]["pc2"]["message"].startswith("pc2: verdict program_behind")
+    assert report["clients"]["pc5"]["warnings"] == ["agent_pattern_behind: older"]
+    assert set(report["clients"]) == {"pc1", "pc2", "pc3", "pc4", "pc5", "pc6"}
+
+
+def test_fleet_off_the_target_fails_every_client_that_matches_its_server():
+    report = core.verify_report(fleet(), list(fleet()), server=server(SP3), fail_on=FAIL_ON)
+    assert report["failing"] == ["pc1", "pc2", "pc3", "pc5"]
+    assert report["summary"]["server"].endswith("not on the target CP 5712r1 (server_not_on_target)")
+    # the counts are by the clients' own verdicts
+    assert report["summary"]["by_verdict"]["up_to_date"] == 2
+
+
+def test_check_mode_summary_says_it_is_a_prediction_and_names_the_pending_chain():
+    report = core.verify_report(fleet(), list(fleet()), server=server(SP3), fail_on=FAIL_ON, check_mode=True)
+    assert report["summary"]["mode"] == (
+        core.CHECK_MODE_TEXT + "; the server chain (sp3_patch1_1, cp5712r1) is still to be installed, so "
+        "server_not_on_target is reported, not failed")
+    assert report["failing"] == ["pc2"]
+    on_target = core.verify_report(fleet(), list(fleet()), server=server(ON_TARGET), fail_on=FAIL_ON, check_mode=True)
+    assert on_target["summary"]["mode"] == core.CHECK_MODE_TEXT
+
+
+# ---------------------------------------------------- the state verify records (step.state_after_verify)
+
+
+def test_state_after_verify_records_reason_warnings_and_error():
+    result = {"verdict": "bf_in_use", "reason": "BF.ptn beside CRCz.ptn",
+              "evidence": {"program_build": 5712, "warnings": ["agent_pattern_behind: older"]}}
+    warned = step.state_after_verify("pc1", {}, result, fail_on=FAIL_ON)
+    assert warned["verdict"] == "bf_in_use" and warned["reason"] == "BF.ptn beside CRCz.ptn"
+    assert warned["warnings"] == ["agent_pattern_behind: older", "bf_in_use: BF.ptn beside CRCz.ptn"]
+    assert warned["build"] == 5712 and warned["error"] == ""
+    # opted in: the verdict fails, so it is not a warning as well
+    failing = step.state_after_verify("pc1", {}, result, fail_on=[*FAIL_ON, "bf_in_use"])
+    assert failing["warnings"] == ["agent_pattern_behind: older"]
+    error = step.state_after_verify("pc1", {}, {"failed": False, "osce_error": {"msg": "Failed to verify x"}})
+    assert error["error"] == "Failed to verify x" and error["verdict"] == "unknown"
+
+
+def test_state_after_verify_offline_keeps_the_build_and_records_no_error():
+    before = step.state_from_preflight("pc1", {"verdict": "up_to_date", "reason": "ok",
+                                               "evidence": {"program_build": 5712}})
+    assert before["reason"] == "ok" and before["warnings"] == []
+    after = step.state_after_verify("pc1", before, {"unreachable": True, "msg": "Failed to connect"})
+    assert after["verdict"] == "offline" and after["build"] == 5712 and after["error"] == ""
+    assert after["reason"] == "" and after["warnings"] == []
