@@ -91,7 +91,8 @@ class ActionModule(OsceAction):
                                  "hosts": list(decision.clients), "settings": settings.as_dict(),
                                  "total_bytes": (decision.plan or {}).get("total_bytes", 0),
                                  "predicted_makespan_s": (decision.plan or {}).get("predicted_makespan_s", 0.0),
-                                 "lower_bound_s": (decision.plan or {}).get("lower_bound_s", 0.0)}}
+                                 "lower_bound_s": (decision.plan or {}).get("lower_bound_s", 0.0),
+                                 "budget_bps": settings.bandwidth_budget_bps}}
 
     def _preflight(self, ctx: Context, clients: list[core.ClientState]) -> dict[str, t.Any]:
         """Every problem at once: unknown variables, a bad setting, then every step planned."""

@@ -67,6 +67,9 @@ author:
 """
 
 EXAMPLES = r"""
+- name: Read the server (the decision starts from its facts; preflight does this in a run)
+  osce.patching.build_facts:
+
 - name: Decide CP 5712r1 (before the install)
   osce.patching.rollout_step:
     step: cp5712r1
@@ -76,6 +79,11 @@ EXAMPLES = r"""
   osce.patching.rollout_step:
     step: cp5712r1
     phase: close
+  register: release
+
+- name: Say what it decided
+  ansible.builtin.debug:
+    msg: "{{ decision.osce_rollout.reason }}; release: {{ release.osce_release.message }}"
 """
 
 RETURN = r"""
@@ -100,6 +108,11 @@ osce_rollout:
     gate: {description: "C(ok), C(blocking) (reachable clients behind or unreadable), C(offline), C(message)", type: dict, returned: always}
     plan: {description: The planner's full plan (batches, floor, predicted makespan), or null when not due., type: dict, returned: always}
     settings: {description: The rollout variables as converted and checked., type: dict, returned: always}
+    total_bytes: {description: Bytes the step's clients download in all (0 when not due)., type: int, returned: always}
+    predicted_makespan_s: {description: The planner's predicted time for the step's batches (0 when not due)., type: float, returned: always}
+    lower_bound_s: {description: The physical floor of those batches (bytes / budget plus one install)., type: float, returned: always}
+    budget_bps: {description: The bandwidth budget the plan used (osce_bandwidth_budget_bps)., type: float, returned: always}
+    phase: {description: The phase that produced it., type: str, returned: always}
     warnings: {description: What the plan assumed., type: list, elements: str, returned: always}
 osce_release:
   description: "Phase C(close): C(release) (bool), C(server_build), C(held) (client -> why), C(offline_released), C(message)."
