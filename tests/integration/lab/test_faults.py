@@ -139,7 +139,7 @@ def test_exit_3010_and_1641_reboots_and_iis_port_conflict(fleet):
     # 1641: the installer restarted the server, which is gone for the next two calls, then back
     for name in ("restarting1", "restarting2", "restarting3", "restarting4"):
         assert f.results(data, name)["osce-srv"]["unreachable"] is True, name
-    assert f.results(data, "back")["osce-srv"]["ping"] == "pong"
+    assert f.results(data, "back")["osce-srv"]["exists"] is True
     cp_default = f.results(data, "cp default codes")["osce-srv"]
     assert cp_default["failed"] and cp_default["rc"] == 1641     # 1641 is not in win_package's default codes
     cp = f.results(data, "cp")["osce-srv"]

@@ -116,7 +116,8 @@ def is_reachable(data: dict, calls: int) -> bool:
     exit 1641) or past an ``unreachable@N`` fault (more than N calls)."""
     if not data.get("reachable", True):
         return False
-    if calls <= int(data.get("down_until_call", 0)):
+    down_until = int(data.get("down_until_call") or 0)
+    if down_until and calls <= down_until:  # no restart recorded: a host nobody called yet is up
         return False
     return not any(f.get("kind") == "unreachable" and calls > int(f.get("after", 0))
                    for f in data.get("faults", []))
