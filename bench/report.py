@@ -75,7 +75,7 @@ def events(n: int, serial: int = 500, sites: int = 40) -> list[tuple]:
     t = 0.0
     clients = [client_name(i) for i in range(1, n + 1)]
     out.append(("play_start", t, (), {"uuid": "server", "name": "OSCE step cp5712r1 | server", "step": "cp5712r1",
-                                       "hosts": [SERVER], "serial": None, "all_hosts": 1}))
+                                      "hosts": [SERVER], "serial": None, "all_hosts": 1}))
     out.append(("host_vars", t, (SERVER, ["osce_server"], {"osce_build_map": {"sp3_patch2": [5600]}}), {}))
     for action, data, dt in (
             ("build_facts", {"ansible_facts": {"osce_server": {"level": "sp3_patch2", "sp_build": 5600,
@@ -91,8 +91,8 @@ def events(n: int, serial: int = 500, sites: int = 40) -> list[tuple]:
         out.append(("task_started", t, (SERVER, action), {}))
         t += dt
         out.append(("task_done", t, (SERVER,), {"task_uuid": action, "action": action,
-                                                 "status": "changed" if data.get("changed") else "ok", "data": data,
-                                                 "groups": ["osce_server"]}))
+                                                "status": "changed" if data.get("changed") else "ok", "data": data,
+                                                "groups": ["osce_server"]}))
     batches = [clients[i:i + serial] for i in range(0, n, serial)]
     for batch in batches:
         out.append(("play_start", t, (), {"uuid": "clients", "name": "OSCE step cp5712r1 | clients",

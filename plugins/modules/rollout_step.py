@@ -97,7 +97,7 @@ osce_rollout:
     reason: {description: Why it is due or not., type: str, returned: always}
     to_level: {description: The level the step ends on., type: str, returned: always}
     target_build: {description: The client build the step's clients end on (null when not known before the install)., type: int, returned: always}
-    hosts: {description: The clients that take the step, in batch order., type: list, elements: str, returned: always}
+    hosts: {description: "The clients that take the step, in batch order.", type: list, elements: str, returned: always}
     offline: {description: Clients unreachable at preflight or since., type: list, elements: str, returned: always}
     package_bytes: {description: Bytes per architecture the plan counts., type: dict, returned: always}
     package_bytes_source: {description: "Per architecture: C(catalog) or C(assumed (osce_package_bytes))", type: dict, returned: always}
@@ -106,7 +106,7 @@ osce_rollout:
     throttle: {description: Clients downloading at once., type: int, returned: always}
     max_fail_percentage: {description: The health gate per batch., type: float, returned: always}
     gate: {description: "C(ok), C(blocking) (reachable clients behind or unreadable), C(offline), C(message)", type: dict, returned: always}
-    plan: {description: The planner's full plan (batches, floor, predicted makespan), or null when not due., type: dict, returned: always}
+    plan: {description: "The planner's full plan (batches, floor, predicted makespan), or null when not due.", type: dict, returned: always}
     settings: {description: The rollout variables as converted and checked., type: dict, returned: always}
     total_bytes: {description: Bytes the step's clients download in all (0 when not due)., type: int, returned: always}
     predicted_makespan_s: {description: The planner's predicted time for the step's batches (0 when not due)., type: float, returned: always}

@@ -175,7 +175,6 @@ def _ticks(maximum: float, count: int = 5) -> list[float]:
     return [i * step for i in range(int(maximum / step) + 1)]
 
 
-
 def _groups(batches: Sequence[Mapping[str, Any]], rows: int) -> list[dict[str, Any]]:
     """At most about ``rows`` timeline rows: consecutive batches of one step drawn as one bar."""
     size = max(1, math.ceil(len(batches) / rows))
@@ -364,8 +363,8 @@ def site_summary(report: Mapping[str, Any]) -> list[dict[str, Any]]:
         if h.get("role") != "client":
             continue
         s = sites.setdefault(h.get("site") or "-", {"site": h.get("site") or "-", "clients": 0, "verified": 0,
-                                                     "failed": 0, "held": 0, "offline": 0, "unverified": 0,
-                                                     "bytes": 0})
+                                                    "failed": 0, "held": 0, "offline": 0, "unverified": 0,
+                                                    "bytes": 0})
         s["clients"] += 1
         s["bytes"] += h["bytes"]
         rank = host_rank(h, held)

@@ -23,6 +23,7 @@ LAB = ROOT / "tests" / "lab" / "ansible-lab"
 MAKE_FLEET = ROOT / "tests" / "lab" / "make_fleet.py"
 PYTHON = ROOT / ".venv" / "bin" / "python"
 
+
 @dataclass
 class Run:
     rc: int

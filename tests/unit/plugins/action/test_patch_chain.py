@@ -221,8 +221,13 @@ def test_empty_pending_file_rename_is_no_signal():
 def test_3010_writes_a_debt_paid_when_shutdown_time_changes():
     fake, inst = setup(level_build=5495)
     shutdown(fake, 1)
-    fake.installers[inst["sp3_patch2"]["path"].lower()] = (lambda old: lambda f: (old(f), 3010)[1])(
-        fake.installers[inst["sp3_patch2"]["path"].lower()])
+    genuine = fake.installers[inst["sp3_patch2"]["path"].lower()]
+
+    def exit_3010(f):
+        genuine(f)  # the installer does its work, then asks for a reboot
+        return 3010
+
+    fake.installers[inst["sp3_patch2"]["path"].lower()] = exit_3010
     res, _action = run(fake, inst)
     assert not res.get("failed"), res.get("msg")
     assert res["reboot_required"] is True and res["remaining"] == ["cp5712r1"]

@@ -251,7 +251,7 @@ def test_unmapped_build_fix_names_the_nearest_level_below(build, below, hotfix_m
     assert f"osce_build_map: {hotfix_map}" in text and "nearest level below" in text
     assert f"planned from {below}" in text and "\n" not in text
     # following the Fix works: the build is then that level
-    merged = {**LAB_BUILDS, below: [b for b in (LAB_BUILDS[below], build)]}
+    merged = {**LAB_BUILDS, below: [LAB_BUILDS[below], build]}
     assert detect_level(ev(build=build), merged).level == below
 
 

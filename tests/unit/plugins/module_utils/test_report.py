@@ -122,12 +122,13 @@ def test_task_timings_source():
     """Two batches of one step on the controller's clock; a 30 s verify play after them."""
     up1 = {"start": 1010.0, "end": 1020.0, "bytes": 400, "download_s": None, "install_s": None, "batch": 0, "phase": "p1"}
     up2 = {"start": 1021.0, "end": 1031.0, "bytes": 600, "download_s": 4.0, "install_s": 6.0, "batch": 1, "phase": "p1"}
-    run = run_data(budget_opt=100.0, hosts={
+    hosts = {
         "pc1": host("pc1", builds=[5600, 5712], upgrades=[up1], batches=[0], verdict="up_to_date",
                     steps=[{"id": "cp5712r1", "status": "applied", "batch": 0, "start": 1010.0, "end": 1020.0}]),
         "pc2": host("pc2", builds=[5600], upgrades=[up2], batches=[1], verdict="program_behind", failed=True,
-                    errors=["pc2: boom"], verify={"start": 1040.0, "end": 1042.0})},
-        batches=[batch(0, ["pc1"], 1010.0, 1020.5, number=1, of=2), batch(1, ["pc2"], 1020.5, 1032.0, ["pc2"], 2, 2)])
+                    errors=["pc2: boom"], verify={"start": 1040.0, "end": 1042.0})}
+    batches = [batch(0, ["pc1"], 1010.0, 1020.5, number=1, of=2), batch(1, ["pc2"], 1020.5, 1032.0, ["pc2"], 2, 2)]
+    run = run_data(budget_opt=100.0, hosts=hosts, batches=batches)
     report = build(run, rmath.TaskTimings())
     fleet = report["fleet"]
     assert fleet["source"] == "task-timings" and fleet["bytes"] == 1000 and fleet["lower_bound_s"] == 10.0 + 6.0
