@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import typing as t
 
+from ansible_collections.osce.patching.plugins.module_utils import prediction as prediction_core
 from ansible_collections.osce.patching.plugins.module_utils.chain import plan_chain
 from ansible_collections.osce.patching.plugins.module_utils.ini import parse_ini
 from ansible_collections.osce.patching.plugins.module_utils.levels import (
@@ -84,7 +85,9 @@ class ActionModule(OsceAction):
         facts["web_server"].pop("assumed", None)
         facts["warnings"].extend(plan.warnings)
         if state is not None:
-            facts["collection_state"] = state
+            # a --check run: the run lock and privilege marker earlier tasks of this run predicted (they wrote
+            # nothing); the level and builds stay as read, since nothing was installed
+            facts["collection_state"] = prediction_core.collection_state(state, self.prediction(ctx))
         facts["cp5712r1_evidence"] = {"stated": stated, "applied_record": evidence.get("applied_record"),
                                       "record_read": state is not None}
         facts["cp_installed"] = detection.level in ("cp5712r1", "osce11")

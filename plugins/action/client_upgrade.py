@@ -29,6 +29,7 @@ from __future__ import annotations
 import time
 import typing as t
 
+from ansible_collections.osce.patching.plugins.module_utils import prediction as prediction_core
 from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
 from ansible_collections.osce.patching.plugins.plugin_utils._action_base import ActionFailure, Change, Context, OsceAction
 from ansible_collections.osce.patching.plugins.plugin_utils._gateway import HostUnreachable
@@ -37,6 +38,8 @@ from ansible_collections.osce.patching.plugins.plugin_utils._client import Clien
 
 #: What ``reboot_required`` rests on (returned as ``reboot_required_source``).
 REBOOT_BASIS = "program build changed: a client program update needs a restart to load the new TDI driver (doc)"
+UNKNOWN_BUILD = ("prediction: the client build the server offers is not known before its step is installed "
+                 "(give osce_installers.<step>.client_build), so only that AutoPcc would run is predicted")
 REBOOT_BASIS_STARTED = ("AutoPcc started a program update: a client program update needs a restart to load the "
                         "new TDI driver (doc)")
 
@@ -52,6 +55,10 @@ class ActionModule(OsceAction):
 
     def check_input(self, ctx: Context) -> None:
         expected = server_expectations(ctx.args["server_facts"])["client_build"]
+        if expected is None and ctx.check_mode and ctx.args["phase"] != "finish":
+            # a --check run whose server step is predicted: the build it gives is not known before it is installed
+            ctx.notes["expected"] = None
+            return
         if not isinstance(expected, int):
             raise OsceError("server_facts.client_program.build", "is not a build number", expected,
                             "run osce.patching.build_facts with gather_subset client_program on the server first")
@@ -80,7 +87,8 @@ class ActionModule(OsceAction):
 
     @staticmethod
     def _current(ctx: Context, build: int | None) -> bool:
-        return build is not None and build >= ctx.notes["expected"]
+        expected = ctx.notes["expected"]
+        return build is not None and expected is not None and build >= expected
 
     def plan(self, ctx, before):
         if ctx.args["phase"] == "finish" or self._current(ctx, before["build"]):
@@ -90,7 +98,11 @@ class ActionModule(OsceAction):
         return [Change("autopcc", loc.path("client_autopcc"), {"arguments": list(ctx.args["arguments"])})]
 
     def predict(self, ctx, before, changes):
-        return {**before, "build": ctx.notes["expected"]}
+        if not ctx.check_mode:
+            return {**before, "build": ctx.notes["expected"]}
+        if ctx.notes["expected"] is None:
+            return {**before, "build": None, "prediction": UNKNOWN_BUILD}
+        return {**before, "build": ctx.notes["expected"], "prediction": prediction_core.CLIENT_ASSUMPTION}
 
     def apply(self, ctx, before, changes):
         change = changes[0]
@@ -173,7 +185,10 @@ class ActionModule(OsceAction):
             extra={"dropped": False, "stalled": True, "build": build, "expected_build": ctx.notes["expected"]})
 
     def diff_view(self, state):
-        return {"build": state["build"]}
+        view = {"build": state["build"]}
+        if state.get("prediction"):
+            view["prediction"] = state["prediction"]
+        return view
 
     def _bytes(self, ctx: Context, arch: str) -> int | None:
         level = server_expectations(ctx.args["server_facts"])["level"]
@@ -197,7 +212,8 @@ class ActionModule(OsceAction):
             waited = outcome.get("waited", 0.0)
         downloads = bool(changes) and phase != "finish"
         build = before["build"] if outcome.get("unverified") else after["build"]
-        return {"build_before": ctx.notes.get("build_seen", before["build"]), "build": build,
+        extra = {"prediction": after["prediction"]} if after.get("prediction") else {}
+        return {**extra, "build_before": ctx.notes.get("build_seen", before["build"]), "build": build,
                 "expected_build": ctx.notes["expected"], "arch": before["arch"], "phase": phase,
                 "pending": not self._current(ctx, build),
                 "bytes_expected": self._bytes(ctx, before["arch"]) if downloads else 0,

@@ -22,6 +22,7 @@ import time
 import typing as t
 
 from ansible_collections.osce.patching.plugins.module_utils import collection_state as cs
+from ansible_collections.osce.patching.plugins.module_utils import prediction as prediction_core
 from ansible_collections.osce.patching.plugins.module_utils.chain import plan_chain
 from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError, format_value
 from ansible_collections.osce.patching.plugins.module_utils.levels import DISPLAY_NAMES, detect_level, level_index
@@ -63,6 +64,11 @@ class ActionModule(OsceAction):
         server = ServerReader(ctx)
         ctx.notes["server"] = server
         state = self._detect(ctx, server)
+        predicted = (self.prediction(ctx).get("server") or {}) if ctx.args["predict"] else {}
+        if predicted.get("level"):
+            # check mode: the steps before this one were predicted, not installed; go on from there
+            state = {**state, "level": predicted["level"], "build": predicted.get("sp_build", state["build"]),
+                     "predicted": "the level earlier steps of this --check run predicted (nothing was installed)"}
         record = CollectionState(server.locator)
         ctx.notes["record"] = record
         debt = record.read()["reboot_debt"]
@@ -265,8 +271,14 @@ class ActionModule(OsceAction):
         installs = [c for c in changes if c.kind == "install"]
         if not installs:
             return before
-        last = installs[-1].data
-        return {**before, "level": last["to_level"], "build": last["build"]}
+        last = installs[-1]
+        level = last.data["to_level"]
+        if ctx.args["predict"]:
+            # carried to the next task of this --check run: the next step starts from this level
+            self.keep_prediction(ctx, prediction_core.installed(
+                self.prediction(ctx), level=level, level_name=DISPLAY_NAMES.get(level), sp_build=last.data["build"],
+                client_build=ctx.catalog.step(last.target).client_build, step=last.target, run_id=self.run_id(ctx)))
+        return {**before, "level": level, "build": last.data["build"], "prediction": prediction_core.INSTALL_ASSUMPTION}
 
     def apply(self, ctx: Context, before: dict[str, t.Any], changes: list[Change]) -> dict[str, t.Any]:
         server: ServerReader = ctx.notes["server"]
@@ -372,7 +384,11 @@ class ActionModule(OsceAction):
         return outcome["state"]
 
     def diff_view(self, state):
-        return {"level": state["level"], "build": state["build"]}
+        view = {"level": state["level"], "build": state["build"]}
+        for key in ("predicted", "prediction"):
+            if state.get(key):
+                view[key] = state[key]
+        return view
 
     def report(self, ctx, before, after, changes, outcome):
         installs = [c for c in changes if c.kind == "install"]
@@ -393,4 +409,6 @@ class ActionModule(OsceAction):
             result["reboot_pending"] = ctx.notes["reboot_pending"]
         if ctx.notes.get("warnings"):
             result["warnings"] = ctx.notes["warnings"]
+        if ctx.check_mode and installs:
+            result["prediction"] = prediction_core.INSTALL_ASSUMPTION
         return result

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from ansible_collections.osce.patching.plugins.module_utils import prediction as prediction_core
 from ansible_collections.osce.patching.plugins.module_utils import step as core
 from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
 from ansible_collections.osce.patching.plugins.plugin_utils._action_base import ActionFailure, Context, OsceAction
@@ -23,7 +24,7 @@ RUNTIME_VARIABLES = frozenset((
     "osce_server", "osce_client_state", "osce_client_online", "osce_rollout", "osce_release", "osce_settings",
     "osce_preflight_ok", "osce_preflight_report", "osce_sps_found_version", "osce_tmcm_found_version",
     "osce_isps_endpoints", "osce_step", "osce_step_server", "osce_run_id", "osce_run_outcome", "osce_run_stopped",
-    "osce_lock", "osce_site", "osce_share_host", "osce_sps_sysinfo", "osce_online", "osce_lab",
+    "osce_lock", "osce_prediction", "osce_site", "osce_share_host", "osce_sps_sysinfo", "osce_online", "osce_lab",
     "osce_winrm_password", "osce_privilege_state", "osce_calibrate_phase", "osce_calibrate_path",
     "osce_calibrate_entry", "osce_calibration", "osce_break_lock", "osce_batch_health",
     # read by the modules from the play (docs/variables.md), not role arguments
@@ -53,7 +54,8 @@ class ActionModule(OsceAction):
         if not isinstance(facts, dict) or not facts.get("level"):
             raise OsceError("server_facts", "are missing (no level)", None,
                             "run osce.patching.build_facts on the OSCE server first (preflight does)")
-        return dict(facts)
+        # a --check run: the installs earlier steps of this run predicted (nothing was installed)
+        return prediction_core.server_facts(facts, self.prediction(ctx))
 
     def _clients(self, ctx: Context) -> list[core.ClientState]:
         hostvars = ctx.task_vars.get("hostvars") or {}
@@ -77,17 +79,24 @@ class ActionModule(OsceAction):
                                        settings.max_fail_percentage, step_id)
             return {"osce_batch_health": {"step": step_id, **health.as_dict()}}
         server = self._server(ctx)
+        notes = list(self.prediction(ctx).get("notes") or [])
         if phase == "close":
             release = core.release_decision((server.get("client_program") or {}).get("build"), clients,
                                             settings.offline_clients)
-            return {"osce_release": {"step": step_id, **release.as_dict()}}
+            out = {"step": step_id, **release.as_dict()}
+            if self.predicting(ctx):
+                out["prediction"] = "; ".join([prediction_core.RELEASE_ASSUMPTION, *notes])
+            return {"osce_release": out}
         forks = ctx.task_vars.get("ansible_forks")
         decision = core.decide_step(step_id, server=server, catalog=ctx.catalog, clients=clients, settings=settings,
                                     check_mode=ctx.check_mode, forks=forks if isinstance(forks, int) else None,
                                     installed=phase == "installed")
         current_build = (server.get("client_program") or {}).get("build")
         gate = core.gate_before_step(step_id, current_build, clients)
-        return {"osce_rollout": {**decision.as_dict(), "phase": phase, "gate": gate.as_dict(),
+        prediction = ""
+        if self.predicting(ctx) and step_id != core.CATCH_UP and decision.due:
+            prediction = "; ".join([prediction_core.CLIENT_ASSUMPTION, *notes])
+        return {"osce_rollout": {**decision.as_dict(), "phase": phase, "gate": gate.as_dict(), "prediction": prediction,
                                  "hosts": list(decision.clients), "settings": settings.as_dict(),
                                  "total_bytes": (decision.plan or {}).get("total_bytes", 0),
                                  "predicted_makespan_s": (decision.plan or {}).get("predicted_makespan_s", 0.0),

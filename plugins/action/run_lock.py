@@ -20,6 +20,7 @@ import time
 import typing as t
 
 from ansible_collections.osce.patching.plugins.module_utils import collection_state as cs
+from ansible_collections.osce.patching.plugins.module_utils import prediction as prediction_core
 from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
 from ansible_collections.osce.patching.plugins.plugin_utils._action_base import ActionFailure, Change, Context, OsceAction
 from ansible_collections.osce.patching.plugins.plugin_utils._locations import Locator
@@ -91,7 +92,8 @@ class ActionModule(OsceAction):
         record = state.read()
         if cs.RUN_LOCK in record["unreadable"]:
             ctx.notes["unreadable"] = True
-        return {"lock": record["run_lock"]}
+        # a --check run: the lock as an earlier task of this run predicted it (it took nothing)
+        return {"lock": prediction_core.lock(record["run_lock"], self.prediction(ctx))}
 
     # -------------------------------------------------------------------------------- decide --
     def _mine(self, ctx: Context) -> dict[str, t.Any]:
@@ -152,6 +154,9 @@ class ActionModule(OsceAction):
                 after["lock"] = c.data["lock"]
             elif c.kind == "release":
                 after["lock"] = None
+        # carried to the next task of this --check run: finish releases the lock this run would take
+        self.keep_prediction(ctx, prediction_core.updated(self.prediction(ctx), self.run_id(ctx) or ctx.args["run_id"],
+                                                          lock=after["lock"]))
         return after
 
     def apply(self, ctx, before, changes):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.osce.patching.plugins.module_utils import prediction as prediction_core
 from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
 from ansible_collections.osce.patching.plugins.plugin_utils import _privilege as priv
 from ansible_collections.osce.patching.plugins.plugin_utils._action_base import Change, Context, OsceAction
@@ -44,11 +45,17 @@ class ActionModule(OsceAction):
         ctx.notes["store"] = store
         self._store = store
         marker = store.read_marker()
+        predicted = self.prediction(ctx)
+        if "marker" in predicted:
+            # check mode: an earlier task of this run predicted the marker (it wrote nothing)
+            marker = dict(predicted["marker"])
+            store.marker_exists = bool(predicted.get("marker_exists", store.marker_exists))
         targets = self._targets(ctx, marker)
         for target in targets:
             priv.require_known(ctx.profile, priv.split_target(target)[0])
         values = {target: store.read(target) for target in targets}
-        return {"privilege": values, "marker": marker}
+        state, _exists = prediction_core.privilege({"privilege": values, "marker": marker}, predicted)
+        return state
 
     def plan(self, ctx: Context, before: dict[str, t.Any]) -> list[Change]:
         changes: list[Change] = []
@@ -82,6 +89,13 @@ class ActionModule(OsceAction):
                 after["marker"][c.target] = priv.ABSENT if c.data["original"] is None else c.data["original"]
             elif c.kind == "clear_marker":
                 after["marker"].pop(c.target, None)
+        if ctx.check_mode:
+            # carried to the next task of this --check run: step 2 sees the privilege step 1 left
+            store: priv.PrivilegeStore = ctx.notes["store"]
+            exists = bool(after["marker"]) or (store.marker_exists
+                                               and not any(c.kind == "remove_marker_key" for c in changes))
+            self.keep_prediction(ctx, prediction_core.privilege_after(self.prediction(ctx), after, exists,
+                                                                      self.run_id(ctx)))
         return after
 
     def apply(self, ctx, before, changes):

@@ -545,7 +545,8 @@ def decide_step(step_id: str, *, server: Mapping[str, Any], catalog: Any, client
         name = step.name
         chain_step = next((s for s in (server.get("chain") or {}).get("steps") or [] if s["id"] == step_id), None)
         if installed:
-            due, reason = True, "installed in this run"
+            due = True
+            reason = "predicted installed by this --check run (nothing was installed)" if check_mode else "installed in this run"
             from_level = (chain_step or {}).get("from_level")
         elif chain_step is None:
             due = False

@@ -79,7 +79,10 @@ extends_documentation_fragment:
   - osce.patching.attributes.read_only
 attributes:
   check_mode:
-    description: Read-only; gathers the same facts in check mode.
+    description: >-
+      Read-only; gathers the same facts in check mode. In a C(--check) run C(collection_state) shows the run lock
+      and privilege marker earlier tasks of the run predicted (host fact C(osce_prediction), listed in
+      C(collection_state.predicted)); the level and builds are always as read.
 notes:
   - The profile entries used and their confidence are listed in C(docs/modules.md).
 seealso:

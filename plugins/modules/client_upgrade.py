@@ -92,7 +92,10 @@ extends_documentation_fragment:
   - osce.patching.attributes.diff
 attributes:
   check_mode:
-    description: Reads the build and reports whether the client would be upgraded; runs nothing.
+    description: >-
+      Reads the build and reports whether the client would be upgraded; runs nothing. The diff and RV(prediction)
+      say what is assumed (AutoPcc succeeds) and, when the server's client build is not known before its step is
+      installed, that only the AutoPcc run is predicted.
   diff_mode:
     description: Program build before and after.
 seealso:
@@ -135,6 +138,10 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+prediction:
+  description: In check mode, what the predicted build rests on and what cannot be known, starting C(prediction:).
+  returned: check mode, when the client would be upgraded
+  type: str
 build_before:
   description: Program build before the task.
   returned: success

@@ -106,6 +106,14 @@ options:
       - Seconds between reads while waiting for the server to come back.
     type: int
     default: 15
+  predict:
+    description:
+      - In a C(--check) run, keep the level this task predicts in the host fact C(osce_prediction), so the next
+        step of the same run starts from it (and this task starts from the level an earlier step predicted).
+      - V(false) for a pre-check that is no step of the run (the preflight), which must not move the prediction.
+      - Has no effect outside a C(--check) run (a task with C(check_mode=true) in a real run predicts nothing).
+    type: bool
+    default: true
 extends_documentation_fragment:
   - osce.patching.common
   - osce.patching.attributes.server
@@ -113,7 +121,8 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     description: Runs every pre-check (installer, hash, prerequisites, disk) and lists the steps it would run with
-      their installers and hashes; runs no installer.
+      their installers and hashes; runs no installer. In a C(--check) run the level it predicts is carried to the
+      next step (O(predict)); the diff and RV(prediction) say what cannot be predicted (the installer's exit code).
   diff_mode:
     description: Level and build before and after.
 notes:
@@ -223,6 +232,11 @@ remaining:
   returned: success
   type: list
   elements: str
+prediction:
+  description: In check mode, what the prediction assumes and cannot know before the installer runs (its exit
+    code - a failure, 3010 or 1641). Also in the diff.
+  returned: check mode, when a step would be installed
+  type: str
 log_path:
   description: Installer log path, on failure of an installer.
   returned: failure

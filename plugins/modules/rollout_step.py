@@ -61,7 +61,11 @@ extends_documentation_fragment:
   - osce.patching.attributes.read_only
 attributes:
   check_mode:
-    description: Decides the same way; before the install it predicts the server facts of the step.
+    description: >-
+      Decides the same way; before the install it predicts the server facts of the step. In a C(--check) run it
+      decides on the server facts with the installs earlier steps of the run predicted laid over them (host fact
+      C(osce_prediction)), so step 2 is decided as if step 1 were installed, and C(osce_rollout.prediction) /
+      C(osce_release.prediction) say what the prediction assumes and what it cannot know.
 author:
   - osce.patching maintainers (@osce-patching)
 """
@@ -114,8 +118,10 @@ osce_rollout:
     budget_bps: {description: The bandwidth budget the plan used (osce_bandwidth_budget_bps)., type: float, returned: always}
     phase: {description: The phase that produced it., type: str, returned: always}
     warnings: {description: What the plan assumed., type: list, elements: str, returned: always}
+    prediction: {description: "In a C(--check) run, what the prediction of the step's client batches assumes and cannot know, starting C(prediction:) (empty otherwise).", type: str, returned: always}
 osce_release:
-  description: "Phase C(close): C(release) (bool), C(server_build), C(held) (client -> why), C(offline_released), C(message)."
+  description: "Phase C(close): C(release) (bool), C(server_build), C(held) (client -> why), C(offline_released), C(message);
+    in a C(--check) run also C(prediction) (what the decision rests on)."
   returned: phase close
   type: dict
 osce_batch_health:

@@ -61,7 +61,8 @@ attributes:
     description: >-
       Reads the lock and reports what O(state=present) or O(state=absent) would do, C(changed) when it would
       take or release it; writes nothing. A lock held by another live run gives a warning instead of a failure,
-      so C(--check) and C(playbooks/plan.yml) report it without taking it.
+      so C(--check) and C(playbooks/plan.yml) report it without taking it. In a C(--check) run the lock it
+      predicts is kept in the host fact C(osce_prediction), so the release at the end of the run is predicted too.
   diff_mode:
     support: full
     description: The lock before and after.

@@ -53,7 +53,11 @@ extends_documentation_fragment:
   - osce.patching.attributes.diff
 attributes:
   check_mode:
-    description: Reads the current values and reports what would change; writes nothing, marker included.
+    description: >-
+      Reads the current values and reports what would change; writes nothing, marker included. In a C(--check)
+      run the privilege and marker it predicts are kept in the host fact C(osce_prediction) and read by the next
+      C(upgrade_privilege) task of the run, so the diff shows the privilege turned on and put back at every step
+      as the real run does (not "on" at every step and the restore never).
   diff_mode:
     description: Before and after state per target.
 seealso:

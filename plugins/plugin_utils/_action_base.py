@@ -39,6 +39,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
+from ansible_collections.osce.patching.plugins.module_utils import prediction as prediction_core
 from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
 from ansible_collections.osce.patching.plugins.plugin_utils import _gateway, _spec
 from ansible_collections.osce.patching.plugins.plugin_utils._gateway import Gateway, GatewayError
@@ -148,6 +149,31 @@ class OsceAction(ActionBase):
         return {}
 
     # ------------------------------------------------------------------------- helpers --
+    def run_id(self, ctx: Context) -> str:
+        """This run's id (the play's ``osce_run_id``), ``""`` before lock.yml names the run."""
+        value = ctx.task_vars.get("osce_run_id")
+        if isinstance(value, str) and "{{" in value:
+            value = self._templar.template(value)
+        return "" if value is None else str(value)
+
+    @staticmethod
+    def predicting(ctx: Context) -> bool:
+        """A ``--check`` run (``ansible_check_mode``), not a task with ``check_mode: true`` inside a real
+        run (preflight's pre-checks): only such a run keeps and reads ``osce_prediction``."""
+        return bool(ctx.check_mode) and ctx.task_vars.get("ansible_check_mode") is True
+
+    def prediction(self, ctx: Context) -> dict[str, t.Any]:
+        """What this ``--check`` run predicted so far (``osce_prediction``, module_utils/prediction.py);
+        outside a check run always empty, so a real run never reads a prediction."""
+        if not self.predicting(ctx):
+            return {}
+        return prediction_core.current(ctx.task_vars.get(prediction_core.FACT), self.run_id(ctx))
+
+    def keep_prediction(self, ctx: Context, value: dict[str, t.Any]) -> None:
+        """A ``--check`` run: return ``value`` as the host fact ``osce_prediction`` (set after :meth:`report`)."""
+        if self.predicting(ctx):
+            ctx.notes["prediction_out"] = value
+
     def _validate(self) -> dict[str, t.Any]:
         spec = _spec.argument_spec(self.MODULE)
         try:
@@ -237,6 +263,10 @@ class OsceAction(ActionBase):
                 outcome = self.apply(ctx, before, changes)
                 after = self.verify(ctx, before, changes, outcome)
             result.update(self.report(ctx, before, after, changes, outcome))
+            if "prediction_out" in ctx.notes:
+                facts = dict(result.get("ansible_facts") or {})
+                facts[prediction_core.FACT] = ctx.notes["prediction_out"]
+                result["ansible_facts"] = facts
             result["changed"] = bool(changes)
             if changes:
                 result["diff"] = {"before": self.diff_view(before), "after": self.diff_view(after)}

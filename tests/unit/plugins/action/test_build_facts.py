@@ -207,3 +207,21 @@ def test_statement_option_takes_a_yaml_bool_and_rejects_junk():
     assert res["ansible_facts"]["osce_server"]["cp5712r1_evidence"]["stated"] is True
     res, _action = run(fake, {"cp5712r1_installed": "perhaps"})
     assert res["failed"] and "osce_cp5712r1_installed: must be true, false or empty" in res["msg"]
+
+
+def test_a_check_run_reads_its_own_predicted_lock_and_marker_but_not_a_predicted_level():
+    fake = FakeWindows()
+    osce_server(fake, build=4100)
+    prediction = {"run_id": "r1", "lock": {"run_id": "r1"}, "marker": {"root": "0"}, "marker_exists": True,
+                  "server": {"level": "cp5712r1", "sp_build": 5712}}
+    tv = {"osce_profile_overrides": LAB_PROFILE, "ansible_check_mode": True, "osce_run_id": "r1",
+          "osce_prediction": prediction}
+    res, _action = run(fake, {"gather_subset": ["collection_state"]}, check_mode=True, task_vars=tv)
+    facts = res["ansible_facts"]["osce_server"]
+    assert facts["collection_state"]["run_lock"] == {"run_id": "r1"}
+    assert facts["collection_state"]["privilege_marker_present"] is True
+    assert facts["collection_state"]["predicted"] == ["run_lock", "privilege_marker_present"]
+    assert facts["level"] == "sp3_patch1_1"   # what was read: verify judges the clients against the real server
+    # a real run never reads it
+    res, _action = run(fake, {"gather_subset": ["collection_state"]}, task_vars=dict(tv, ansible_check_mode=False))
+    assert res["ansible_facts"]["osce_server"]["collection_state"]["run_lock"] is None

@@ -227,3 +227,21 @@ def test_phase_start_offline_client_stays_unreachable():
     fake.down_for = 1
     res, _action = run(fake, {"phase": "start"})
     assert res["unreachable"] is True and "failed" not in res and "dropped" not in res
+
+
+def test_check_mode_says_what_it_assumes():
+    res, _action = run(client(), check_mode=True)
+    assert res["diff"]["after"]["build"] == 5712 and res["diff"]["after"]["prediction"].startswith("prediction: ")
+    assert res["prediction"] == res["diff"]["after"]["prediction"]
+
+
+def test_check_mode_with_a_server_build_not_known_before_the_install():
+    """A predicted step whose client build nobody gave: AutoPcc would run, the build cannot be predicted."""
+    fake = client()
+    unknown = dict(SERVER, client_program={"build": None, "source": "predicted (check mode)"})
+    res, _action = run(fake, {"server_facts": unknown}, check_mode=True)
+    assert not res.get("failed"), res.get("msg")
+    assert res["changed"] and res["diff"]["after"]["build"] is None
+    assert "not known before" in res["diff"]["after"]["prediction"] and fake.writes() == []
+    res, _action = run(fake, {"server_facts": unknown})            # a real run still refuses it
+    assert res["failed"] and "server_facts.client_program.build" in res["msg"]

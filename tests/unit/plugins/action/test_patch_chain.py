@@ -295,3 +295,42 @@ def test_1641_server_never_back_is_unreachable():
     res = action.run(task_vars=tv)
     assert res.get("unreachable") and not res.get("failed") and res["changed"] is True
     assert "did not come back within reboot_timeout (60 s) after cp5712r1" in res["msg"]
+
+
+def check_run(fake, inst, args=None, prediction=None):
+    """A step task of a --check run (ansible_check_mode), with what earlier steps of the run predicted."""
+    tv = {"ansible_check_mode": True, "osce_run_id": "r1"}
+    if prediction is not None:
+        tv["osce_prediction"] = prediction
+    res, _action = run(fake, inst, args, check_mode=True, task_vars=tv)
+    return res, (res.get("ansible_facts") or {}).get("osce_prediction", prediction)
+
+
+def test_a_check_run_goes_on_from_the_level_the_step_before_predicted():
+    fake, inst = setup()
+    snap = fake.snapshot()
+    prediction = None
+    for step, level, build in (("cp5495", "cp5495", 5495), ("sp3_patch2", "sp3_patch2", 5600),
+                               ("cp5712r1", "cp5712r1", 5712)):
+        res, prediction = check_run(fake, inst, {"step": step}, prediction)
+        assert not res.get("failed"), res.get("msg")
+        assert res["changed"] and [s["id"] for s in res["steps"]] == [step]
+        assert res["diff"]["after"]["level"] == level and res["diff"]["after"]["build"] == build
+        # what cannot be predicted is said, in the diff and the result
+        assert res["diff"]["after"]["prediction"].startswith("prediction: ") and "3010" in res["prediction"]
+        assert prediction["server"]["level"] == level and prediction["server"]["sp_build"] == build
+    assert res["diff"]["before"]["predicted"]          # step 3 started from step 2's prediction
+    assert fake.writes() == [] and fake.snapshot() == snap
+    # the same step again in the same run: already (predicted) installed
+    res, _prediction = check_run(fake, inst, {"step": "cp5712r1"}, prediction)
+    assert res["changed"] is False and res["steps"] == []
+
+
+def test_a_pre_check_neither_reads_nor_keeps_the_prediction():
+    fake, inst = setup()
+    _res, prediction = check_run(fake, inst, {"step": "cp5495"})
+    res, kept = check_run(fake, inst, {"step": "all", "predict": False}, prediction)
+    assert [s["id"] for s in res["steps"]] == ["cp5495", "sp3_patch2", "cp5712r1"] and kept == prediction
+    # a task with check_mode: true inside a real run predicts nothing
+    res, _action = run(fake, inst, {"step": "all"}, check_mode=True, task_vars={"ansible_check_mode": False})
+    assert res["changed"] and "ansible_facts" not in res

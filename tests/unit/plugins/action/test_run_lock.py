@@ -164,3 +164,19 @@ def test_pid_alive():
     import os
 
     assert pid_alive(os.getpid()) and not pid_alive(DEAD) and pid_alive("x") and pid_alive(None)
+
+
+def test_a_check_run_releases_the_lock_it_would_take():
+    fake = FakeWindows()
+    tv = {"ansible_check_mode": True, "osce_run_id": "r1"}
+    res = run(fake, {"state": "present", "run_id": "r1"}, check_mode=True, task_vars=dict(tv))
+    assert res["changed"] and res["held_by_us"]
+    prediction = res["ansible_facts"]["osce_prediction"]
+    assert prediction["lock"]["run_id"] == "r1"
+    res = run(fake, {"state": "absent", "run_id": "r1"}, check_mode=True, task_vars=dict(tv, osce_prediction=prediction))
+    assert res["changed"] and res["diff"]["after"] == {"lock": None}
+    assert res["ansible_facts"]["osce_prediction"]["lock"] is None
+    assert fake.writes() == [] and lock_of(fake) is None
+    # without the prediction (the lock was never really taken) there would be nothing to release
+    res = run(fake, {"state": "absent", "run_id": "r1"}, check_mode=True, task_vars=dict(tv))
+    assert res["changed"] is False

@@ -108,3 +108,47 @@ def test_integer_on_value_writes_a_dword():
     assert fake.get_reg(key, "NoUpgrade") == 1
     sets = [a for m, a in fake.calls if m.endswith("win_regedit") and a.get("path") == key]
     assert sets == [{"path": key, "name": "NoUpgrade", "data": 1, "type": "dword"}]
+
+
+def check_run(fake, args, prediction=None):
+    """A task of a --check run (ansible_check_mode), with what earlier tasks of the run predicted."""
+    tv = {"osce_profile_overrides": LAB_PROFILE, "ansible_check_mode": True, "osce_run_id": "r1"}
+    if prediction is not None:
+        tv["osce_prediction"] = prediction
+    res, _action = run(fake, args, check_mode=True, task_vars=tv)
+    return res, (res.get("ansible_facts") or {}).get("osce_prediction", prediction)
+
+
+def test_a_check_run_carries_the_privilege_from_step_to_step():
+    """Four steps of a --check run: on and restored each time, as the real run does, writing nothing."""
+    fake = server()
+    before = fake.snapshot()
+    prediction = None
+    for _step in range(4):
+        res, prediction = check_run(fake, {"state": "on"}, prediction)
+        assert res["changed"] and res["diff"]["before"]["privilege"] == {"root": "off"}
+        assert res["diff"]["after"] == {"privilege": {"root": "on"}, "marker": {"root": "0"}}
+        assert prediction["privilege"] == {"root": "1"} and prediction["marker_exists"] is True
+        again, prediction = check_run(fake, {"state": "on"}, prediction)
+        assert again["changed"] is False                       # on already, in this run
+        res, prediction = check_run(fake, {"state": "restored"}, prediction)
+        assert res["changed"] and res["diff"]["after"] == {"privilege": {"root": "off"}, "marker": {}}
+        assert prediction["marker"] == {} and prediction["marker_exists"] is False
+        again, prediction = check_run(fake, {"state": "restored"}, prediction)
+        assert again["changed"] is False                       # nothing left to restore
+    assert fake.writes() == [] and fake.snapshot() == before
+
+
+def test_a_prediction_is_read_only_by_a_check_run():
+    fake = server()
+    _res, prediction = check_run(fake, {"state": "on"})
+    # a real run (or a task with check_mode: true inside one) never reads nor keeps a prediction
+    tv = {"osce_profile_overrides": LAB_PROFILE, "osce_prediction": prediction, "osce_run_id": "r1",
+          "ansible_check_mode": False}
+    res, _action = run(fake, {"state": "on"}, check_mode=True, task_vars=dict(tv))
+    assert res["changed"] and "ansible_facts" not in res
+    res, _action = run(fake, {"state": "restored"}, task_vars=dict(tv))
+    assert res["changed"] is False and fake.writes() == []
+    # another run's prediction is ignored
+    res, _prediction = check_run(fake, {"state": "restored"}, dict(prediction, run_id="r0"))
+    assert res["changed"] is False

@@ -177,6 +177,31 @@ def test_after_the_install_the_takers_are_behind_the_read_build(catalog):
     assert decision.due and list(decision.clients) == ["a"] and decision.target_build == 5712
 
 
+def test_check_mode_says_the_install_is_predicted(catalog):
+    srv = server(catalog, "sp3_patch2", 5712)
+    decision = core.decide_step("cp5712r1", server=srv, catalog=catalog, clients=[client("a", 5600)],
+                                settings=SETTINGS, installed=True, check_mode=True)
+    assert decision.due and decision.reason.startswith("predicted installed by this --check run")
+
+
+def test_a_check_run_decides_the_next_step_on_the_predicted_server(catalog):
+    """Step 2 of a --check run: the server facts read at preflight, with step 1's predicted install over
+    them (module_utils/prediction.py), and the clients as step 1's batches predicted them."""
+    from ansible_collections.osce.patching.plugins.module_utils import prediction
+
+    read = server(catalog, "sp3", 3000)          # preflight: chain sp3_patch1_1 -> ... -> cp5712r1
+    predicted = prediction.installed({}, level="sp3_patch1_1", level_name=None, sp_build=4100, client_build=4100,
+                                     step="sp3_patch1_1")
+    srv = prediction.server_facts(read, predicted)
+    clients = [client("a", 4100), client("b", 4100)]   # predicted by step 1's client batches
+    decision = core.decide_step("cp5495", server=srv, catalog=catalog, clients=clients, settings=SETTINGS,
+                                check_mode=True)
+    assert decision.due and decision.from_level == "sp3_patch1_1" and set(decision.clients) == {"a", "b"}
+    assert core.gate_before_step("cp5495", srv["client_program"]["build"], clients).ok
+    # the close of step 1 releases the privilege: every client is on the predicted build
+    assert core.release_decision(srv["client_program"]["build"], clients).release
+
+
 def test_preflight_plans_every_step_and_reports_each_problem_once(catalog):
     srv = server(catalog, "sp3", 4000)
     clients = [client(f"pc{i}", 4000) for i in range(3)]
