@@ -107,6 +107,8 @@ class ActionModule(OsceAction):
                                                              clients=clients, settings=settings,
                                                              forks=forks if isinstance(forks, int) else None)]
         catch_up = core.decide_step(core.CATCH_UP, server=server, catalog=ctx.catalog, clients=clients, settings=settings)
+        # a client short of disk space fails preflight when it would take a package in this run
+        problems += core.client_disk_problems(clients, None if chain_ids else catch_up.clients)
         marker = bool((server.get("collection_state") or {}).get("privilege_marker_present"))
         return {"osce_settings": settings.as_dict(), "problems": problems, "estate": core.estate(clients),
                 "work_due": bool(chain_ids) or catch_up.due or marker}

@@ -43,7 +43,8 @@ FAULT_KINDS = {
     "unreachable": "any host: unreachable after N module calls [@N, default 0]",
     "offline": "client: offline (unreachable, misses notifications)",
     "port_conflict": "server: another process listens on PORT [@PORT, default 8082]",
-    "disk_small": "server or client: only 100 MB free on C: (e.g. pc0001:disk_small)",
+    "disk_small": "server or client: only 100 MB free on C: (e.g. pc0001:disk_small); a client's AutoPcc then "
+                  "fails (rc 112) for a package that does not fit",
     "sps2": "standalone SPS: version 2.5, /sysinfo without TMCSSVersion",
     "old_tmcm": "TMCM: version 5.5 SP1 (older than the FAQ's minimum)",
 }
