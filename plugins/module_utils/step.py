@@ -603,6 +603,28 @@ def check_every_step(step_ids: Sequence[str], *, server: Mapping[str, Any], cata
     return problems
 
 
+def work_due(chain_ids: Sequence[str], catch_up_due: bool, collection_state: Mapping[str, Any] | None) -> bool:
+    """Preflight: whether this run has anything to do on the estate (then it takes the run lock):
+    a step of the chain, clients behind the server, a privilege marker left open, or a reboot debt
+    an installer left (exit 3010), which the run must pay (osce_server_reboot) or report."""
+    state = collection_state or {}
+    return bool(chain_ids) or catch_up_due or bool(state.get("privilege_marker_present")) \
+        or bool(state.get("reboot_debt"))
+
+
+def reboot_stop(step: str, host: str, owed_now: bool, debt: Any, server_reboot: bool) -> dict[str, str] | None:
+    """At the end of a run: a reboot the server still owes (this run's last install exited 3010, or a
+    ``RebootDebt`` left before) stops the run with the Fix, unless the run may reboot it itself
+    (``osce_server_reboot``: finish reboots it and clears the debt)."""
+    if server_reboot or not (owed_now or debt):
+        return None
+    what = (f"the install of {step} exited 3010" if owed_now
+            else f"{(debt or {}).get('step', 'an earlier install')} exited {(debt or {}).get('exit_code', 3010)}")
+    return {"step": step, "reason": f"{host} needs a reboot to finish what was installed ({what})",
+            "fix": "reboot the server, or rerun playbooks/site.yml with osce_server_reboot=true (it reboots the "
+                   "server and clears the debt)"}
+
+
 def estate(clients: Sequence[ClientState]) -> dict[str, Any]:
     """What preflight shows of the clients: who answered, on which builds, who was not read."""
     by_build: dict[str, int] = {}

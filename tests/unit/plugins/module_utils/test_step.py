@@ -292,3 +292,25 @@ def test_disk_margin_must_be_whole_bytes(value):
     with pytest.raises(OsceError) as err:
         core.settings_from_vars({"osce_client_disk_margin_bytes": value})
     assert err.value.field == "osce_client_disk_margin_bytes"
+
+
+# ------------------------------------------------------------------------ reboot owed at the end
+
+
+def test_a_reboot_debt_is_work_for_a_run():
+    assert core.work_due([], False, {"reboot_debt": {"step": "cp5712r1", "exit_code": 3010}}) is True
+    assert core.work_due([], False, {"privilege_marker_present": True}) is True
+    assert core.work_due(["cp5712r1"], False, {}) is True
+    assert core.work_due([], False, {"reboot_debt": None}) is False
+
+
+def test_a_reboot_owed_after_the_last_install_stops_the_run_with_the_fix():
+    # issue 13: CP 5712r1 exiting 3010 on the last step used to end the run with rc 0 and a debt nobody paid
+    stop = core.reboot_stop("cp5712r1", "srv", True, {"step": "cp5712r1", "exit_code": 3010}, server_reboot=False)
+    assert stop["step"] == "cp5712r1" and "needs a reboot" in stop["reason"] and "exited 3010" in stop["reason"]
+    assert "osce_server_reboot=true" in stop["fix"]
+    # a debt left by an earlier run stops it too; with the opt-in, finish reboots instead
+    assert core.reboot_stop("finish", "srv", False, {"step": "sp3_patch2", "exit_code": 3010}, False)["reason"] \
+        == "srv needs a reboot to finish what was installed (sp3_patch2 exited 3010)"
+    assert core.reboot_stop("cp5712r1", "srv", True, {"step": "cp5712r1"}, server_reboot=True) is None
+    assert core.reboot_stop("cp5712r1", "srv", False, None, server_reboot=False) is None
