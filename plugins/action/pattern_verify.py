@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import typing as t
 
+from ansible_collections.osce.patching.plugins.module_utils import step
 from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
 from ansible_collections.osce.patching.plugins.module_utils.verdicts import FACT_VERDICTS, INFERRED_VERDICTS, client_verdict
 from ansible_collections.osce.patching.plugins.plugin_utils._action_base import ActionFailure, Context, OsceAction
@@ -29,6 +30,13 @@ class ActionModule(OsceAction):
     VERB = "verify the client"
 
     def check_input(self, ctx: Context) -> None:
+        margin = ctx.args.get("disk_margin_bytes")
+        if margin is not None and margin < 0:
+            raise OsceError("disk_margin_bytes", "must be 0 or more", margin, "use e.g. 104857600 (100 MiB)")
+        if margin is not None and ctx.args.get("min_free_bytes", 0) > 0:
+            raise OsceError("disk_margin_bytes", "and min_free_bytes are mutually exclusive", margin,
+                            "give min_free_bytes for a fixed threshold, or disk_margin_bytes to size it from the "
+                            "client package")
         for i, ep in enumerate(ctx.args["sps_endpoints"]):
             if not ep.get("host") or not str(ep.get("port", "")).isdigit():
                 raise OsceError(f"sps_endpoints[{i}]", "needs a host and a numeric port", ep,
@@ -70,9 +78,33 @@ class ActionModule(OsceAction):
                 res = ctx.gateway.wait_for(str(ep["host"]), int(ep["port"]), int(ep.get("timeout", 5)))
                 state["reachability"].append({"host": ep["host"], "port": int(ep["port"]),
                                               "reachable": not res.get("failed"), "elapsed": res.get("elapsed")})
-        if ctx.args.get("min_free_bytes", 0) > 0:
+        if ctx.args.get("disk_margin_bytes") is not None:
+            state["disk"] = self._package_space(ctx, program["arch"])
+        elif ctx.args.get("min_free_bytes", 0) > 0:
             state["disk"] = client_free_space(ctx, ctx.args["min_free_bytes"])
         return state
+
+    def _load(self, ctx: Context) -> None:
+        # the catalog (client package sizes) is needed only to size the disk check
+        self.NEEDS_CATALOG = ctx.args.get("disk_margin_bytes") is not None
+        super()._load(ctx)
+
+    @staticmethod
+    def _package_space(ctx: Context, arch: str | None) -> dict[str, t.Any]:
+        """Free space against the client's own need: its package, CRCz.ptn and the margin (step.py decides)."""
+        sizes = ctx.task_vars.get("osce_package_bytes")
+        need = step.client_space_need(ctx.catalog, arch or ctx.task_vars.get("osce_client_arch"),
+                                      ctx.args["disk_margin_bytes"],
+                                      sizes if isinstance(sizes, dict) and set(sizes) >= {"x86", "x64"} else None,
+                                      server=ctx.args["server_facts"])
+        disk = client_free_space(ctx, need.total)
+        disk.pop("problem", None)
+        disk["need"] = {"arch": need.arch, "package_bytes": need.package_bytes, "crcz_bytes": need.crcz_bytes,
+                        "margin_bytes": need.margin_bytes}
+        problem = step.client_space_problem(ctx.host, disk, need)
+        if problem is not None:
+            disk["problem"] = problem.line()
+        return disk
 
     @staticmethod
     def _confidence(ctx: Context, name: str) -> str:

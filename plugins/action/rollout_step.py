@@ -79,6 +79,13 @@ class ActionModule(OsceAction):
                                        settings.max_fail_percentage, step_id)
             return {"osce_batch_health": {"step": step_id, **health.as_dict()}}
         server = self._server(ctx)
+        if phase == "finish":
+            state = server.get("collection_state") or {}
+            stop = core.reboot_stop(step_id, ctx.host, core.to_bool(ctx.task_vars.get("osce_server_reboot_required")
+                                                                    or False, "osce_server_reboot_required"),
+                                    state.get("reboot_debt"), settings.server_reboot)
+            return {"osce_reboot_stop": stop,
+                    "reboot_now": bool(settings.server_reboot and state.get("reboot_debt"))}
         notes = list(self.prediction(ctx).get("notes") or [])
         if phase == "close":
             release = core.release_decision((server.get("client_program") or {}).get("build"), clients,
@@ -117,9 +124,10 @@ class ActionModule(OsceAction):
                                                              clients=clients, settings=settings,
                                                              forks=forks if isinstance(forks, int) else None)]
         catch_up = core.decide_step(core.CATCH_UP, server=server, catalog=ctx.catalog, clients=clients, settings=settings)
-        marker = bool((server.get("collection_state") or {}).get("privilege_marker_present"))
+        # a client short of disk space fails preflight when it would take a package in this run
+        problems += core.client_disk_problems(clients, None if chain_ids else catch_up.clients)
         return {"osce_settings": settings.as_dict(), "problems": problems, "estate": core.estate(clients),
-                "work_due": bool(chain_ids) or catch_up.due or marker}
+                "work_due": core.work_due(chain_ids, catch_up.due, server.get("collection_state"))}
 
     def check_input(self, ctx: Context) -> None:
         if ctx.args["phase"] == "batch" and not ctx.args["batch"]:

@@ -71,7 +71,7 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description: "The state: C(read), C(online), C(preflight_online), C(build), C(arch), C(site), C(verdict), C(error),
-    C(reason), C(warnings), C(upgrade_error), C(dropped), C(reboot_required), C(steps)."
+    C(reason), C(warnings), C(upgrade_error), C(dropped), C(reboot_required), C(steps), C(disk_problem)."
   type: dict
 """
 

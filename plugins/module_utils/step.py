@@ -69,6 +69,7 @@ class Settings:
     include_patch2: bool = True
     server_reboot: bool = False
     reboot: bool = False
+    client_disk_margin_bytes: int = 104_857_600
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -219,6 +220,9 @@ def settings_from_vars(task_vars: Mapping[str, Any]) -> Settings:
         include_patch2=to_bool(get("include_patch2"), "osce_include_patch2"),
         server_reboot=to_bool(get("server_reboot"), "osce_server_reboot"),
         reboot=to_bool(get("reboot"), "osce_reboot"),
+        client_disk_margin_bytes=_number(get("client_disk_margin_bytes"), "osce_client_disk_margin_bytes",
+                                         "a number of bytes", "use e.g. 104857600 (100 MiB) above the client package "
+                                         "and CRCz.ptn, or 0 for none", integer=True),
     )
 
 
@@ -264,6 +268,7 @@ class ClientState:
     dropped: bool = False
     reboot_required: bool = False
     steps: tuple[str, ...] = ()
+    disk_problem: str = ""
 
     @classmethod
     def from_fact(cls, name: str, fact: Mapping[str, Any] | None, **defaults: Any) -> ClientState:
@@ -279,6 +284,7 @@ class ClientState:
             warnings=tuple(str(w) for w in fact.get("warnings") or ()), error=str(fact.get("error") or ""),
             upgrade_error=str(fact.get("upgrade_error") or ""), dropped=bool(fact.get("dropped", False)),
             reboot_required=bool(fact.get("reboot_required", False)), steps=tuple(fact.get("steps") or ()),
+            disk_problem=str(fact.get("disk_problem") or ""),
         )
 
     def as_fact(self) -> dict[str, Any]:
@@ -604,6 +610,28 @@ def check_every_step(step_ids: Sequence[str], *, server: Mapping[str, Any], cata
     return problems
 
 
+def work_due(chain_ids: Sequence[str], catch_up_due: bool, collection_state: Mapping[str, Any] | None) -> bool:
+    """Preflight: whether this run has anything to do on the estate (then it takes the run lock):
+    a step of the chain, clients behind the server, a privilege marker left open, or a reboot debt
+    an installer left (exit 3010), which the run must pay (osce_server_reboot) or report."""
+    state = collection_state or {}
+    return bool(chain_ids) or catch_up_due or bool(state.get("privilege_marker_present")) \
+        or bool(state.get("reboot_debt"))
+
+
+def reboot_stop(step: str, host: str, owed_now: bool, debt: Any, server_reboot: bool) -> dict[str, str] | None:
+    """At the end of a run: a reboot the server still owes (this run's last install exited 3010, or a
+    ``RebootDebt`` left before) stops the run with the Fix, unless the run may reboot it itself
+    (``osce_server_reboot``: finish reboots it and clears the debt)."""
+    if server_reboot or not (owed_now or debt):
+        return None
+    what = (f"the install of {step} exited 3010" if owed_now
+            else f"{(debt or {}).get('step', 'an earlier install')} exited {(debt or {}).get('exit_code', 3010)}")
+    return {"step": step, "reason": f"{host} needs a reboot to finish what was installed ({what})",
+            "fix": "reboot the server, or rerun playbooks/site.yml with osce_server_reboot=true (it reboots the "
+                   "server and clears the debt)"}
+
+
 def estate(clients: Sequence[ClientState]) -> dict[str, Any]:
     """What preflight shows of the clients: who answered, on which builds, who was not read."""
     by_build: dict[str, int] = {}
@@ -616,6 +644,73 @@ def estate(clients: Sequence[ClientState]) -> dict[str, Any]:
             "unreadable_build": [c.name for c in clients if c.read and c.online and c.build is None],
             "by_build": dict(sorted(by_build.items())),
             "conventional_scan": sum(1 for c in clients if c.read and c.verdict == "conventional_scan")}
+
+
+# ------------------------------------------------------------------------ client disk space
+
+#: CRCz.ptn, the pattern CP 5712r1 brings to smart scan clients (~20 MB, FAQ Q7), when the catalog has no size.
+CRCZ_PTN_BYTES = 20_971_520
+
+
+@dataclass(frozen=True)
+class SpaceNeed:
+    """What a client's system drive must hold free before it takes a step's package."""
+
+    arch: str
+    package_bytes: int
+    crcz_bytes: int
+    margin_bytes: int
+
+    @property
+    def total(self) -> int:
+        return self.package_bytes + self.crcz_bytes + self.margin_bytes
+
+    def describe(self) -> str:
+        return (f"{self.arch} client package {self.package_bytes} + CRCz.ptn {self.crcz_bytes} + "
+                f"osce_client_disk_margin_bytes {self.margin_bytes}")
+
+
+def client_space_need(catalog: Any, arch: str | None, margin_bytes: int,
+                      package_bytes: Mapping[str, int] | None = None, server: Mapping[str, Any] | None = None) -> SpaceNeed:
+    """The free space one client needs: the largest client package of the server's chain for its
+    architecture (catalog / ``osce_installers``; ``osce_package_bytes`` for a step whose size nobody
+    gave; with no chain, the package of the server's current level, which a catch-up takes), the
+    CRCz.ptn pattern and the margin. An unknown architecture counts as x64 (the larger package).
+    Without server facts, every step of the catalog counts."""
+    arch = arch if arch in ARCHES else "x64"
+    fallback = int((package_bytes or Settings().package_bytes)[arch])
+    steps = [s for s in catalog.steps if s.clients_receive]
+    if server is not None:
+        chain = {c.get("id") for c in (server.get("chain") or {}).get("steps") or []}
+        steps = [s for s in steps if s.id in chain] or [s for s in steps if s.resulting_level == server.get("level")]
+    sizes = [s.package_bytes(arch) for s in steps]
+    known = [int(b) for b in sizes if b]
+    package = max(known + ([fallback] if len(known) < len(sizes) or not known else []))
+    crcz = max([int(s.crcz_ptn_bytes) for s in catalog.steps if s.crcz_ptn_bytes] or [CRCZ_PTN_BYTES])
+    return SpaceNeed(arch=arch, package_bytes=package, crcz_bytes=crcz, margin_bytes=int(margin_bytes))
+
+
+def client_space_problem(name: str, disk: Mapping[str, Any], need: SpaceNeed) -> OsceError | None:
+    """A client whose system drive cannot hold ``need`` (or whose drive was not found), else None."""
+    drive, free = disk.get("drive") or "C", disk.get("free_bytes")
+    if free is None:
+        return OsceError(name, f"free space of drive {drive}: unknown (no such drive on the system disk), so the "
+                         f"{need.total} bytes its upgrade needs ({need.describe()}) are not proven", None,
+                         f"check the disks of {name}: its system drive was not found")
+    if int(free) >= need.total:
+        return None
+    return OsceError(name, f"drive {drive}: has less free space than the {need.total} bytes its upgrade needs "
+                     f"({need.describe()})", int(free),
+                     f"free at least {need.total - int(free)} bytes on drive {drive}: of {name} before the rollout, "
+                     "or lower osce_client_disk_margin_bytes if you know the upgrade needs less")
+
+
+def client_disk_problems(clients: Sequence[ClientState], takers: Iterable[str] | None = None) -> list[str]:
+    """Preflight: one line per reachable client short of space that will take a package (``takers``;
+    None: every client, as when the server chain is due)."""
+    wanted = None if takers is None else set(takers)
+    return [c.disk_problem for c in clients
+            if c.read and c.online and c.disk_problem and (wanted is None or c.name in wanted)]
 
 
 # ------------------------------------------------------------------- client state transitions
@@ -644,7 +739,8 @@ def state_from_preflight(name: str, result: Any, *, arch: str | None = None, sit
                         build=build if isinstance(build, int) and not isinstance(build, bool) else None,
                         arch=evidence.get("arch") or arch, site=site,
                         verdict=str(res.get("verdict") or ("unknown" if online else "offline")),
-                        reason=str(res.get("reason") or ""), error=_error_line(res))
+                        reason=str(res.get("reason") or ""), error=_error_line(res),
+                        disk_problem=str(_result(res.get("disk")).get("problem") or ""))
     return state.as_fact()
 
 
@@ -666,7 +762,7 @@ def state_after_upgrade(name: str, current: Any, step_id: str, start: Any, finis
         arch=base.arch, site=base.site, verdict=base.verdict, reason=base.reason, warnings=base.warnings,
         error=base.error, upgrade_error=error, dropped=dropped,
         reboot_required=base.reboot_required or (bool(start_res.get("reboot_required")) and upgraded),
-        steps=base.steps + ((step_id,) if upgraded else ()))
+        steps=base.steps + ((step_id,) if upgraded else ()), disk_problem=base.disk_problem)
     return state.as_fact()
 
 
@@ -689,5 +785,5 @@ def state_after_verify(name: str, current: Any, result: Any, fail_on: Iterable[s
         build=build if isinstance(build, int) and not isinstance(build, bool) else base.build,
         arch=base.arch, site=base.site, verdict=verdict, reason=reason, warnings=tuple(warnings),
         error=_error_line(res) if online else "", upgrade_error=base.upgrade_error, dropped=base.dropped,
-        reboot_required=base.reboot_required, steps=base.steps)
+        reboot_required=base.reboot_required, steps=base.steps, disk_problem=base.disk_problem)
     return state.as_fact()

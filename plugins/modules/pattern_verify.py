@@ -82,6 +82,15 @@ options:
       - V(0) skips the read.
     type: int
     default: 0
+  disk_margin_bytes:
+    description:
+      - Size the free-space check from the client itself - the largest client package of the chain for the
+        client's architecture (catalog and C(osce_installers), C(osce_package_bytes) for a step whose size is not
+        given), plus CRCz.ptn (about 20 MB), plus this margin in bytes. Preflight passes
+        C(osce_client_disk_margin_bytes). One C(community.windows.win_disk_facts) round trip; a short drive does
+        not fail the task - RV(disk.problem) says so in one line naming the client.
+      - Mutually exclusive with a O(min_free_bytes) above V(0). Unset - no such check.
+    type: int
 extends_documentation_fragment:
   - osce.patching.common
   - osce.patching.attributes.client
@@ -136,8 +145,9 @@ disk:
   description:
     - The system drive's free space against O(min_free_bytes) - C(drive), C(free_bytes) (C(null) when the drive
       was not found), C(required_bytes), C(ok) (false when short or not found) and, when not ok, C(problem) (one
-      line - field, problem, got, Fix).
-  returned: when min_free_bytes is above 0
+      line - field, problem, got, Fix). With O(disk_margin_bytes) also C(need) (C(arch), C(package_bytes),
+      C(crcz_bytes), C(margin_bytes)).
+  returned: when min_free_bytes is above 0 or disk_margin_bytes is set
   type: dict
   sample: {"drive": "C", "free_bytes": 104857600, "required_bytes": 300000000, "ok": false,
            "problem": "min_free_bytes: drive C: on pc0001 has 104857600 bytes free, less than required (got 300000000).

@@ -36,8 +36,11 @@ options:
       - C(close) whether the upgrade privilege may go back to its original value without any client upgrading outside
         a batch (every client of O(clients_group) known to be on the server's client build).
       - C(preflight) check every variable and plan every step of the chain; returns C(problems), never fails on them.
+      - C(finish) at the end of a run, whether a reboot the server still owes (this run's last install exited 3010,
+        or a C(RebootDebt) left earlier) stops the run (C(osce_reboot_stop)), or is paid now (C(reboot_now),
+        with C(osce_server_reboot)).
     type: str
-    choices: [plan, installed, batch, close, preflight]
+    choices: [plan, installed, batch, close, preflight, finish]
     default: plan
   clients_group:
     description: Inventory group holding every client the OSCE server manages.
@@ -136,8 +139,17 @@ estate:
   description: Phase C(preflight) - the clients read, online, offline, not read (outside --limit), by build.
   returned: phase preflight
   type: dict
+osce_reboot_stop:
+  description: "Phase C(finish) - the stop (C(step), C(reason), C(fix)) for a reboot the server still owes, or null."
+  returned: phase finish
+  type: dict
+reboot_now:
+  description: Phase C(finish) - reboot the server now (C(osce_server_reboot) and a C(RebootDebt) on it).
+  returned: phase finish
+  type: bool
 work_due:
-  description: Phase C(preflight) - whether a run has anything to do (a step, a client behind, an open privilege marker).
+  description: Phase C(preflight) - whether a run has anything to do (a step, a client behind, an open privilege marker,
+    a reboot debt).
   returned: phase preflight
   type: bool
 problems:

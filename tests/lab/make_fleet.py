@@ -35,7 +35,7 @@ except Exception:  # pragma: no cover - the lab works without the core
     CORE_LEVELS = tuple(LEVELS)
 
 FAULT_KINDS = {
-    "exit1603": "server: installer exits 1603 (fatal error) [@step]",
+    "exit1603": "server: installer exits 1603 (fatal error) [@step]; exit faults act while listed in the host state",
     "exit3010": "server: installer exits 3010 (success, reboot required) [@step]",
     "exit1641": "server: installer exits 1641 (success, the installer restarts the server) [@step]",
     "installer_missing": "server: installer file absent [@step]",
@@ -43,7 +43,8 @@ FAULT_KINDS = {
     "unreachable": "any host: unreachable after N module calls [@N, default 0]",
     "offline": "client: offline (unreachable, misses notifications)",
     "port_conflict": "server: another process listens on PORT [@PORT, default 8082]",
-    "disk_small": "server or client: only 100 MB free on C: (e.g. pc0001:disk_small)",
+    "disk_small": "server or client: only 100 MB free on C: (e.g. pc0001:disk_small); a client's AutoPcc then "
+                  "fails (rc 112) for a package that does not fit",
     "sps2": "standalone SPS: version 2.5, /sysinfo without TMCSSVersion",
     "old_tmcm": "TMCM: version 5.5 SP1 (older than the FAQ's minimum)",
 }
@@ -383,10 +384,7 @@ def write_fleet(a) -> Path:
     # ---- installers
     installers = {}
     for step in STEPS:
-        spec = installer_spec(step, a.web)
-        for kind, arg in faults.get(SERVER, []):
-            if kind.startswith("exit") and arg in ("", step):
-                spec["exit_code"] = int(kind[4:])
+        spec = installer_spec(step, a.web)   # exitNNNN faults act at run time (osce.run_installer)
         content = json.dumps(spec, indent=1, sort_keys=True).encode() + b"\n"
         blob = sd / "installers" / f"osce106_{step}.exe"
         blob.write_bytes(content)

@@ -74,7 +74,8 @@ def test_installers_carry_their_real_hash_and_faults(tmp_path):
         real = hashlib.sha256((out / entry["blob"]).read_bytes()).hexdigest()
         assert (real == inst["sha256"]) == (step != "cp5495"), step
         spec = json.loads((out / entry["blob"]).read_bytes())
-        assert spec["exit_code"] == (1603 if step == "cp5712r1" else 0)
+        assert spec["exit_code"] == 0   # the file is genuine: the exit fault acts while listed on the server
+    assert {"kind": "exit1603", "arg": "cp5712r1"} in srv["faults"]
 
 
 def test_cp5712_date_must_agree_with_level(tmp_path):

@@ -224,6 +224,11 @@ def run_command(path, argv):
                 return 1, "", "AutoPcc: this host is not an OfficeScan client"
             info = client_info(h)
             name = h.name
+            free = h.data["disks"][0]["free"]
+            need = snap["client_package_bytes"].get(h.data["arch"], 0)
+        if info["build"] < snap["client_build"] and free < need:
+            # a client whose C: cannot hold the package (disk_small): AutoPcc fails, nothing is downloaded
+            return 112, "", f"AutoPcc: There is not enough space on the disk ({free} bytes free, {need} needed)."
         if fleet.cfg.get("autopcc_respects_privilege") and _privilege_on(snap["ini"], name, info["domain"]):
             return 0, "AutoPcc: program upgrade not permitted (privilege); components checked\r\n", ""
         ids = upgrade_client(fleet, path, snap, trigger="autopcc", block=True)

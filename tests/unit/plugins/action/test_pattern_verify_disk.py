@@ -67,3 +67,27 @@ def test_drive_not_found():
     res, _action = run(fake, {"min_free_bytes": 5})
     assert res["disk"]["ok"] is False and res["disk"]["free_bytes"] is None
     assert res["disk"]["problem"].startswith("min_free_bytes: drive C: not found on pc1 (got 5). Fix:")
+
+
+def test_disk_margin_sizes_the_need_from_the_client_package():
+    fake = client(free=100 * 10**6)
+    res, action = run(fake, {"disk_margin_bytes": 104_857_600}, check_mode=True,
+                      task_vars={"osce_package_bytes": {"x86": 1, "x64": 2}})
+    disk = res["disk"]
+    assert not res.get("failed") and disk["ok"] is False and disk["free_bytes"] == 100 * 10**6
+    # x64 client (Wow6432Node key): CP 5712r1's 44.2 MB package, CRCz.ptn, the margin
+    assert disk["need"] == {"arch": "x64", "package_bytes": 46_347_060, "crcz_bytes": 20_971_520,
+                            "margin_bytes": 104_857_600}
+    assert disk["required_bytes"] == 46_347_060 + 20_971_520 + 104_857_600
+    assert disk["problem"].startswith("pc1: drive C: has less free space than the 172176180 bytes its upgrade needs")
+    assert fake.count("win_disk_facts") == 1 and action.gateway.round_trips == 3
+
+
+def test_disk_margin_with_enough_space_has_no_problem():
+    res, _action = run(client(), {"disk_margin_bytes": 0})
+    assert res["disk"]["ok"] is True and "problem" not in res["disk"]
+
+
+def test_disk_margin_and_min_free_bytes_exclude_each_other():
+    res, _action = run(client(), {"disk_margin_bytes": 0, "min_free_bytes": 5})
+    assert res["failed"] and "mutually exclusive" in res["msg"]

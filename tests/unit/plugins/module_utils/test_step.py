@@ -1,6 +1,8 @@
 """The one step decision (module_utils/step.py): settings, behind, gates, batches, release."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from ansible_collections.osce.patching.plugins.module_utils import step as core
@@ -37,7 +39,7 @@ def test_defaults_are_the_role_defaults():
 
     root = Path(__file__).resolve().parents[4]
     defaults = {}
-    for role in ("server_chain", "client_rollout"):
+    for role in ("server_chain", "client_rollout", "preflight"):
         defaults.update(yaml.safe_load((root / "roles" / role / "defaults" / "main.yml").read_text()))
     settings = SETTINGS.as_dict()
     for name, value in settings.items():
@@ -116,7 +118,6 @@ def test_one_definition_of_behind_a_newer_client_is_current(catalog):
     assert set(gate.blocking) == {"old", "unread"}  # unreadable counts as not current
     # with the step's client build given (osce_installers.cp5712r1.client_build), a client already on it
     # takes nothing; without it (the catalog says "user"), every online client is planned
-    import dataclasses
     given = dataclasses.replace(catalog, steps=tuple(dataclasses.replace(s, client_build=5712) if s.id == "cp5712r1"
                                                      else s for s in catalog.steps))
     current = [client("on5712", 5712), client("on5700", 5700)]
@@ -256,3 +257,85 @@ def test_state_after_upgrade_drop_error_and_success():
     # failed_when: false clears `failed`; osce_error still carries the failure
     err = core.state_after_upgrade("pc1", before, "cp5712r1", {"failed": False, "osce_error": {"msg": "Failed to x"}})
     assert err["upgrade_error"] == "Failed to x" and err["steps"] == []
+
+
+# ---------------------------------------------------------------------------- client disk
+
+
+def test_client_space_need_is_the_largest_package_of_its_arch_plus_crcz_and_margin(catalog):
+    x64 = core.client_space_need(catalog, "x64", 1000)
+    r1 = catalog.step("cp5712r1")
+    assert (x64.package_bytes, x64.crcz_bytes) == (r1.package_bytes("x64"), r1.crcz_ptn_bytes)
+    assert x64.total == 46_347_060 + 20_971_520 + 1000
+    assert core.client_space_need(catalog, "x86", 0).total == 39_007_028 + 20_971_520
+    # an unknown architecture is sized as x64, the larger package
+    assert core.client_space_need(catalog, None, 0).arch == "x64"
+    # a step whose size nobody gave is planned with osce_package_bytes: so is its disk need
+    big = core.client_space_need(catalog, "x64", 0, {"x86": 1, "x64": 90_000_000})
+    assert big.package_bytes == 90_000_000
+    # only the steps of the server's chain count; with none left, the package of its level (a catch-up)
+    sized = dataclasses.replace(catalog, steps=tuple(
+        dataclasses.replace(s, client_package_bytes={"x86": 10**9, "x64": 10**9}) if s.id == "sp3" else s
+        for s in catalog.steps))
+    assert core.client_space_need(sized, "x64", 0, server=server(sized, "sp3_patch2", 5600)).package_bytes == 46_347_060
+    assert core.client_space_need(sized, "x64", 0, server=server(sized, "sp1", 4000)).package_bytes == 10**9
+    assert core.client_space_need(sized, "x64", 0, server=server(sized, "cp5712r1", 5712)).package_bytes == 46_347_060
+
+
+def test_client_space_problem_names_the_client_the_need_and_the_fix(catalog):
+    need = core.client_space_need(catalog, "x64", 104_857_600)
+    assert core.client_space_problem("pc1", {"drive": "C", "free_bytes": need.total}, need) is None
+    line = core.client_space_problem("pc1", {"drive": "C", "free_bytes": 100_000_000}, need).line()
+    assert line.startswith(f"pc1: drive C: has less free space than the {need.total} bytes its upgrade needs "
+                           "(x64 client package 46347060 + CRCz.ptn 20971520 + osce_client_disk_margin_bytes 104857600)"
+                           " (got 100000000). Fix: free at least")
+    assert "\n" not in line
+    unknown = core.client_space_problem("pc1", {"drive": "C", "free_bytes": None}, need).line()
+    assert unknown.startswith("pc1: free space of drive C: unknown")
+
+
+def test_disk_problems_only_for_reachable_clients_that_take_a_package():
+    short = client("pc1", 5600, disk_problem="pc1: drive C: short")
+    offline = client("pc2", 5600, online=False, disk_problem="pc2: drive C: short")
+    fine = client("pc3", 5600)
+    assert core.client_disk_problems([short, offline, fine]) == ["pc1: drive C: short"]
+    assert core.client_disk_problems([short, offline, fine], takers=["pc3"]) == []
+    # the problem survives the later transitions of the client state
+    after = core.state_after_verify("pc1", short.as_fact(), {"verdict": "up_to_date", "evidence": {}})
+    assert after["disk_problem"] == "pc1: drive C: short"
+
+
+def test_preflight_records_the_disk_problem_pattern_verify_returns():
+    fact = core.state_from_preflight("pc1", {"verdict": "program_behind", "evidence": {"program_build": 5600},
+                                             "disk": {"ok": False, "problem": "pc1: drive C: short"}})
+    assert fact["disk_problem"] == "pc1: drive C: short"
+    assert core.state_from_preflight("pc1", {"verdict": "up_to_date", "evidence": {}})["disk_problem"] == ""
+
+
+@pytest.mark.parametrize("value", [-1, "lots", 1.5])
+def test_disk_margin_must_be_whole_bytes(value):
+    with pytest.raises(OsceError) as err:
+        core.settings_from_vars({"osce_client_disk_margin_bytes": value})
+    assert err.value.field == "osce_client_disk_margin_bytes"
+
+
+# ------------------------------------------------------------------------ reboot owed at the end
+
+
+def test_a_reboot_debt_is_work_for_a_run():
+    assert core.work_due([], False, {"reboot_debt": {"step": "cp5712r1", "exit_code": 3010}}) is True
+    assert core.work_due([], False, {"privilege_marker_present": True}) is True
+    assert core.work_due(["cp5712r1"], False, {}) is True
+    assert core.work_due([], False, {"reboot_debt": None}) is False
+
+
+def test_a_reboot_owed_after_the_last_install_stops_the_run_with_the_fix():
+    # issue 13: CP 5712r1 exiting 3010 on the last step used to end the run with rc 0 and a debt nobody paid
+    stop = core.reboot_stop("cp5712r1", "srv", True, {"step": "cp5712r1", "exit_code": 3010}, server_reboot=False)
+    assert stop["step"] == "cp5712r1" and "needs a reboot" in stop["reason"] and "exited 3010" in stop["reason"]
+    assert "osce_server_reboot=true" in stop["fix"]
+    # a debt left by an earlier run stops it too; with the opt-in, finish reboots instead
+    assert core.reboot_stop("finish", "srv", False, {"step": "sp3_patch2", "exit_code": 3010}, False)["reason"] \
+        == "srv needs a reboot to finish what was installed (sp3_patch2 exited 3010)"
+    assert core.reboot_stop("cp5712r1", "srv", True, {"step": "cp5712r1"}, server_reboot=True) is None
+    assert core.reboot_stop("cp5712r1", "srv", False, None, server_reboot=False) is None
