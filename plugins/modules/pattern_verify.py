@@ -76,7 +76,7 @@ options:
     description:
       - Free space (bytes) the client's system drive needs, for example the client package plus a margin before
         an upgrade. When above V(0), one C(community.windows.win_disk_facts) round trip reads the free space and
-        RV(disk) reports it; a short drive does not fail the task - RV(disk.problem) says so in one line.
+        RV(disk) reports it; a short drive does not fail the task - the C(problem) of RV(disk) says so in one line.
       - The system drive is the first drive letter on the disk Windows reports as the system disk, C(C) when
         none is reported.
       - V(0) skips the read.
