@@ -131,3 +131,32 @@ def run_playbook(fleet: Fleet, playbook: str = "playbooks/site.yml", *args: str,
     proc = subprocess.run([str(WRAPPER), "ansible-playbook", "-i", str(fleet.inventory), playbook, *args],
                           cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env, check=False)
     return Run(proc.returncode, proc.stdout + proc.stderr)
+
+
+# The collection's own key on the OSCE server (the privilege marker, the run lock, Applied.<step>).
+OSCE_KEY = "\\software\\osce.patching"
+MARKER = OSCE_KEY + "\\privilegemarker"
+
+
+def ledger(fleet: Fleet) -> dict:
+    """The lab's transfer ledger (tests/lab/ledger.py --json; pending transfers drained first)."""
+    out = subprocess.run([sys.executable, str(ROOT / "tests" / "lab" / "ledger.py"), str(fleet.path), "--json"],
+                         check=True, capture_output=True, text=True, cwd=ROOT)
+    return json.loads(out.stdout)
+
+
+def outside_batches(fleet: Fleet) -> list[dict]:
+    """Client package downloads not started by a batch (AutoPcc): the rule that outranks the others."""
+    return [r for r in ledger(fleet)["records"] if r["kind"] == "package" and r["trigger"] != "autopcc"]
+
+
+def osce_values(fleet: Fleet) -> dict:
+    """Values of the collection's own key on the server."""
+    for key, entry in fleet.host(fleet.server).get("registry", {}).items():
+        if key.lower().endswith(OSCE_KEY):
+            return {n: v["value"] for n, v in entry.get("values", {}).items()}
+    return {}
+
+
+def marker_open(fleet: Fleet) -> bool:
+    return any(k.lower().endswith(MARKER) for k in fleet.host(fleet.server).get("registry", {}))

@@ -14,7 +14,7 @@ import sys
 
 import yaml
 
-from labfleet import ROOT, make_fleet, needs_lab, run_playbook
+from labfleet import ROOT, make_fleet, needs_lab, outside_batches, run_playbook
 
 pytestmark = [needs_lab]
 
@@ -74,4 +74,5 @@ def test_calibrate_snapshot_console_compare_paste_then_plan_passes(tmp_path):
     run = run_playbook(fleet, "playbooks/plan.yml")
     assert run.rc == 0, run.out
     assert UNKNOWN not in " ".join(run.out.split())
+    assert outside_batches(fleet) == []
     assert re.search(r'"privilege": "off"', run.out), run.out

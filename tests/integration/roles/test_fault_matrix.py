@@ -23,7 +23,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +30,8 @@ from typing import Callable
 
 import pytest
 
-from labfleet import ROOT, WRAPPER, Fleet, Run, make_fleet, needs_lab, run_playbook
+from labfleet import (ROOT, WRAPPER, Fleet, Run, make_fleet, marker_open, needs_lab, osce_values,
+                      outside_batches, run_playbook)
 
 pytestmark = [needs_lab]
 
@@ -41,32 +41,9 @@ BUILD_AFTER = {FIRST: 4100, LAST: 5712}
 PLAY_ARGS = ("-e", "osce_include_patch2=false")
 SHAPE = ("sp3", "apache", 1)
 SRV, PC = "osce-srv", "pc0001"
-OSCE_KEY = "\\software\\osce.patching"
-MARKER = OSCE_KEY + "\\privilegemarker"
 
 
 # ------------------------------------------------------------------------------ reading the lab
-
-
-def ledger(fleet: Fleet) -> dict:
-    out = subprocess.run([sys.executable, str(ROOT / "tests" / "lab" / "ledger.py"), str(fleet.path), "--json"],
-                         check=True, capture_output=True, text=True, cwd=ROOT)
-    return json.loads(out.stdout)
-
-
-def outside_batches(fleet: Fleet) -> list[dict]:
-    return [r for r in ledger(fleet)["records"] if r["kind"] == "package" and r["trigger"] != "autopcc"]
-
-
-def osce_values(fleet: Fleet) -> dict:
-    for key, entry in fleet.host(fleet.server).get("registry", {}).items():
-        if key.lower().endswith(OSCE_KEY):
-            return {n: v["value"] for n, v in entry.get("values", {}).items()}
-    return {}
-
-
-def marker_open(fleet: Fleet) -> bool:
-    return any(k.lower().endswith(MARKER) for k in fleet.host(fleet.server).get("registry", {}))
 
 
 def clock_items(fleet: Fleet, running_only: bool = False) -> list[dict]:

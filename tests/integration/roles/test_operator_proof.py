@@ -12,36 +12,16 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 
-from labfleet import ROOT, WRAPPER, Fleet, make_fleet, needs_lab, run_playbook
+from labfleet import (ROOT, WRAPPER, Fleet, ledger, make_fleet, marker_open, needs_lab, osce_values,
+                      outside_batches, run_playbook)
 
 pytestmark = [needs_lab]
 
-MARKER = "\\osce.patching\\privilegemarker"
-
-
-def ledger(fleet: Fleet) -> dict:
-    out = subprocess.run([sys.executable, str(ROOT / "tests" / "lab" / "ledger.py"), str(fleet.path), "--json"],
-                         check=True, capture_output=True, text=True, cwd=ROOT)
-    return json.loads(out.stdout)
-
-
-def outside_batches(fleet: Fleet) -> list[dict]:
-    return [r for r in ledger(fleet)["records"] if r["kind"] == "package" and r["trigger"] != "autopcc"]
-
-
-def marker_open(fleet: Fleet) -> bool:
-    return any(k.lower().endswith(MARKER) for k in fleet.host(fleet.server).get("registry", {}))
-
 
 def run_lock(fleet: Fleet):
-    for key, entry in fleet.host(fleet.server).get("registry", {}).items():
-        if key.lower().endswith("\\software\\osce.patching"):
-            value = entry.get("values", {}).get("RunLock")
-            return value and value.get("value")
-    return None
+    return osce_values(fleet).get("RunLock")
 
 
 def test_pilot_holds_the_privilege_then_a_full_run_releases_it(tmp_path):

@@ -8,7 +8,7 @@ the verdict is reported, not failed.
 """
 from __future__ import annotations
 
-from labfleet import make_fleet, needs_lab, run_playbook
+from labfleet import make_fleet, needs_lab, outside_batches, run_playbook
 
 pytestmark = [needs_lab]
 
@@ -32,3 +32,4 @@ def test_verify_on_an_sp3_fleet_fails_with_server_not_on_target(tmp_path):
     assert check.rc == 0, check.out
     assert "CHECK MODE - a prediction" in check.out and "is still to be installed" in check.out
     assert "'server_not_on_target': 2" in check.out or '"server_not_on_target": 2' in check.out
+    assert outside_batches(fleet) == []
