@@ -82,6 +82,15 @@ options:
       - V(0) skips the read.
     type: int
     default: 0
+  previous:
+    description:
+      - A result of this module registered earlier in the run on this client (preflight's). Its program and
+        pattern-file reads (RV(reads)) stand in for this task's own when they were made against the same
+        O(server_facts) (the server was not re-read since - no step ran, nothing released), with the same
+        O(app_path) and O(read_scan_type), and the client was not upgraded since (C(osce_client_state) records
+        no step, no upgrade error, no drop). The verdict is computed again; the O(sps_endpoints) probes and the
+        O(min_free_bytes) read still run. Otherwise it is ignored and the client is read.
+    type: dict
 extends_documentation_fragment:
   - osce.patching.common
   - osce.patching.attributes.client
@@ -142,6 +151,12 @@ disk:
   sample: {"drive": "C", "free_bytes": 104857600, "required_bytes": 300000000, "ok": false,
            "problem": "min_free_bytes: drive C: on pc0001 has 104857600 bytes free, less than required (got 300000000).
              Fix: free disk space on the client before it takes the package"}
+reads:
+  description:
+    - What the verdict was computed from (the program read, the pattern files, the update source) and a fingerprint
+      of O(server_facts); what O(previous) reuses. C(reused) is true when this task made no read of its own.
+  returned: success
+  type: dict
 round_trips:
   description: Gateway round trips of this task, total and per module.
   returned: always
