@@ -49,6 +49,26 @@ def server_names(task_vars: t.Mapping[str, t.Any]) -> list[str]:
     return names
 
 
+def program_read(result: t.Any, args: t.Mapping[str, t.Any], task_vars: t.Mapping[str, t.Any]) -> dict | None:
+    """The program read of a client_upgrade (finish) result when it showed the build the server offers now: the
+    client cannot move past the server's build, so the read still holds (the pattern files are read afresh)."""
+    if not isinstance(result, t.Mapping) or any(result.get(k) for k in ("failed", "unreachable", "skipped")):
+        return None
+    reads = result.get("reads")
+    program = reads.get("program") if isinstance(reads, t.Mapping) else None
+    if not isinstance(program, t.Mapping) or "update_source" not in program:
+        return None
+    offered = ((args.get("server_facts") or {}).get("client_program") or {})
+    offered = offered.get("build") if isinstance(offered, t.Mapping) else None
+    build = program.get("program_build")
+    if not isinstance(build, int) or build != offered or reads.get("expected_build") != offered:
+        return None
+    state = task_vars.get("osce_client_state")
+    if not isinstance(state, t.Mapping) or state.get("upgrade_error") or state.get("dropped") or state.get("build") != build:
+        return None
+    return plain(dict(program))
+
+
 class ActionModule(OsceAction):
     MODULE = "pattern_verify"
     VERB = "verify the client"
@@ -62,17 +82,17 @@ class ActionModule(OsceAction):
     def gather(self, ctx: Context) -> dict[str, t.Any]:
         reader = ClientReader(ctx)
         reads = reusable_reads(ctx.args.get("previous"), ctx.args, ctx.task_vars)
+        upgraded = program_read(ctx.args.get("program_read"), ctx.args, ctx.task_vars) if reads is None else None
         if reads is not None:
             # preflight read this client against the same server read, and nothing upgraded it since
             program, files, update_source = dict(reads["program"]), dict(reads["files"]), reads.get("update_source")
         else:
-            program = reader.program()
+            program = upgraded if upgraded is not None else reader.program()
             files = reader.pattern_files(program["arch"], ctx.args.get("app_path"))
             if ctx.args["read_scan_type"]:
                 files["scan_method"] = reader.scan_type()
                 files["scan_method_source"] = "registry (profile entry client_scan_type)"
-            # Updatefrom (profile entry client_update_from) sits in the Misc. key already read: no round trip
-            update_source = reader.locator.registry_value("client_update_from") if "client_update_from" in ctx.profile else None
+            update_source = program.get("update_source")
         agent = files["agent_pattern_from_file"] or program["agent_pattern"]
         agent_source = ("pattern file (profile entry client_agent_pattern_file)" if files["agent_pattern_from_file"]
                         else "registry (profile entry client_pattern_version)" if program["agent_pattern"] else None)
@@ -96,7 +116,8 @@ class ActionModule(OsceAction):
         state = {"verdict": verdict.verdict, "reason": verdict.reason, "evidence": evidence,
                  "reads": {"program": program, "files": files, "update_source": update_source,
                            "server_read": server_read(ctx.args.get("server_facts")), "app_path": ctx.args.get("app_path"),
-                           "read_scan_type": bool(ctx.args["read_scan_type"]), "reused": reads is not None}}
+                           "read_scan_type": bool(ctx.args["read_scan_type"]), "reused": reads is not None,
+                           "program_reused": reads is not None or upgraded is not None}}
         if ctx.args["sps_endpoints"]:
             state["reachability"] = []
             for ep in ctx.args["sps_endpoints"]:

@@ -91,6 +91,13 @@ options:
         no step, no upgrade error, no drop). The verdict is computed again; the O(sps_endpoints) probes and the
         O(min_free_bytes) read still run. Otherwise it is ignored and the client is read.
     type: dict
+  program_read:
+    description:
+      - A result of M(osce.patching.client_upgrade) (phase C(finish)) registered earlier in the run on this client.
+        Its last read of the program key stands in for this task's own when it showed the client program build
+        the server offers now (O(server_facts)) and C(osce_client_state) holds that build, with no upgrade error
+        and no drop (a client cannot move past the server's build). The pattern files are read afresh.
+    type: dict
 extends_documentation_fragment:
   - osce.patching.common
   - osce.patching.attributes.client
@@ -154,7 +161,8 @@ disk:
 reads:
   description:
     - What the verdict was computed from (the program read, the pattern files, the update source) and a fingerprint
-      of O(server_facts); what O(previous) reuses. C(reused) is true when this task made no read of its own.
+      of O(server_facts); what O(previous) reuses. C(reused) is true when this task made no read of its own,
+      C(program_reused) when the program key was not read here (O(previous) or O(program_read)).
   returned: success
   type: dict
 round_trips:

@@ -50,6 +50,7 @@ class ClientReader:
         self.ctx = ctx
         self.locator = Locator(ctx.profile, ctx.gateway)
         self.locator.prefer_view(arch_hint(getattr(ctx, "task_vars", None) or {}))
+        self.last_program: dict[str, t.Any] | None = None
 
     def program(self) -> dict[str, t.Any]:
         """Program build and Smart Scan Agent Pattern (profile entries ``client_program_version``,
@@ -57,9 +58,13 @@ class ClientReader:
         loc = self.locator
         key = loc.require_key("client_program_version", self.ctx.host, "client")
         raw = loc.registry_value("client_program_version")
-        return {"program_version": raw, "program_build": parse_build(str(raw).rsplit(".", maxsplit=1)[-1]) if raw else None,
-                "agent_pattern": loc.registry_value("client_pattern_version"),
-                "arch": "x64" if "wow6432node" in key.lower() else "x86", "registry_key": key}
+        self.last_program = {
+            "program_version": raw, "program_build": parse_build(str(raw).rsplit(".", maxsplit=1)[-1]) if raw else None,
+            "agent_pattern": loc.registry_value("client_pattern_version"),
+            "arch": "x64" if "wow6432node" in key.lower() else "x86", "registry_key": key,
+            # Updatefrom (profile entry client_update_from) sits in the same Misc. key: no round trip
+            "update_source": loc.registry_value("client_update_from") if "client_update_from" in self.ctx.profile else None}
+        return dict(self.last_program)
 
     def forget(self) -> None:
         self.locator.forget_key("client_program_version")
