@@ -218,4 +218,14 @@ class ActionModule(OsceAction):
                 "pending": not self._current(ctx, build),
                 "bytes_expected": self._bytes(ctx, before["arch"]) if downloads else 0,
                 "waited": waited, "reboot_required": upgraded, "reboot_required_source": basis,
-                "dropped": False, "stalled": False, "disconnects": ctx.notes.get("disconnects", 0)}
+                "dropped": False, "stalled": False, "disconnects": ctx.notes.get("disconnects", 0),
+                **self._reads(ctx, build)}
+
+    @staticmethod
+    def _reads(ctx, build) -> dict[str, t.Any]:
+        """The last program read of this task when it shows the server's build (what verify may reuse)."""
+        reader = ctx.notes.get("reader")
+        program = getattr(reader, "last_program", None)
+        if ctx.check_mode or not program or program.get("program_build") != build or build != ctx.notes["expected"]:
+            return {}
+        return {"reads": {"program": dict(program), "expected_build": ctx.notes["expected"]}}

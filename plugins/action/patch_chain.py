@@ -53,8 +53,18 @@ class ActionModule(OsceAction):
     utc_now = staticmethod(_utc_now)
 
     def _detect(self, ctx: Context, server: ServerReader) -> dict[str, t.Any]:
-        basics = server.basics()
-        history = server.patch_history()
+        facts = server.fact() if ctx.check_mode else None
+        if facts is not None and isinstance(facts.get("patch_history"), list):
+            # check mode (preflight): build_facts read the key and the history in this run (the same values,
+            # detected the same way below); before an install the server is always read afresh (the level
+            # decides which installer runs)
+            server.install_path()
+            basics = {"version": facts.get("version"), "sp_build": facts.get("sp_build"),
+                      "install_path": facts["install_path"]}
+            history = facts["patch_history"]
+        else:
+            basics = server.basics()
+            history = server.patch_history()
         detection = detect_level({"server_version": basics["version"], "sp_build": basics["sp_build"],
                                   "patch_history": history}, ctx.catalog.levels)
         return {"level": detection.level, "build": basics["sp_build"], "version": basics["version"],
@@ -71,7 +81,9 @@ class ActionModule(OsceAction):
                      "predicted": "the level earlier steps of this --check run predicted (nothing was installed)"}
         record = CollectionState(server.locator)
         ctx.notes["record"] = record
-        debt = record.read()["reboot_debt"]
+        shared = (server.fact() or {}).get("collection_state") if ctx.check_mode else None
+        debt = shared.get("reboot_debt") if isinstance(shared, dict) and "reboot_debt" in shared \
+            else record.read()["reboot_debt"]
         if debt is not None:
             # paid when Windows wrote a new last-shutdown time since the debt was recorded
             loc = server.locator

@@ -3,6 +3,8 @@
 """osce.patching.pattern_verify: the core's client verdict from two round trips (read-only)."""
 from __future__ import annotations
 
+import hashlib
+import json
 import typing as t
 
 from ansible_collections.osce.patching.plugins.module_utils import step
@@ -10,6 +12,29 @@ from ansible_collections.osce.patching.plugins.module_utils.errors import OsceEr
 from ansible_collections.osce.patching.plugins.module_utils.verdicts import FACT_VERDICTS, INFERRED_VERDICTS, client_verdict
 from ansible_collections.osce.patching.plugins.plugin_utils._action_base import ActionFailure, Context, OsceAction
 from ansible_collections.osce.patching.plugins.plugin_utils._client import ClientReader, client_free_space, server_expectations
+from ansible_collections.osce.patching.plugins.plugin_utils._native import plain
+
+
+def server_read(server_facts: t.Any) -> str:
+    """Fingerprint of the server facts a read was judged against: equal means the server was not re-read."""
+    return hashlib.sha256(json.dumps(plain(dict(server_facts or {})), sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def reusable_reads(previous: t.Any, args: t.Mapping[str, t.Any], task_vars: t.Mapping[str, t.Any]) -> dict | None:
+    """The earlier reads of ``previous`` when they still describe the client (see the option's text), else None."""
+    if not isinstance(previous, t.Mapping) or any(previous.get(k) for k in ("failed", "unreachable", "skipped")):
+        return None
+    reads = previous.get("reads")
+    if not isinstance(reads, t.Mapping) or not isinstance(reads.get("program"), t.Mapping) \
+            or not isinstance(reads.get("files"), t.Mapping):
+        return None
+    if reads.get("server_read") != server_read(args.get("server_facts")) \
+            or reads.get("app_path") != args.get("app_path") or bool(reads.get("read_scan_type")) != bool(args["read_scan_type"]):
+        return None
+    state = task_vars.get("osce_client_state")
+    if not isinstance(state, t.Mapping) or state.get("steps") or state.get("upgrade_error") or state.get("dropped"):
+        return None
+    return plain(dict(reads))
 
 
 def server_names(task_vars: t.Mapping[str, t.Any]) -> list[str]:
@@ -23,6 +48,26 @@ def server_names(task_vars: t.Mapping[str, t.Any]) -> list[str]:
     if address and str(address) not in names:
         names.append(str(address))
     return names
+
+
+def program_read(result: t.Any, args: t.Mapping[str, t.Any], task_vars: t.Mapping[str, t.Any]) -> dict | None:
+    """The program read of a client_upgrade (finish) result when it showed the build the server offers now: the
+    client cannot move past the server's build, so the read still holds (the pattern files are read afresh)."""
+    if not isinstance(result, t.Mapping) or any(result.get(k) for k in ("failed", "unreachable", "skipped")):
+        return None
+    reads = result.get("reads")
+    program = reads.get("program") if isinstance(reads, t.Mapping) else None
+    if not isinstance(program, t.Mapping) or "update_source" not in program:
+        return None
+    offered = ((args.get("server_facts") or {}).get("client_program") or {})
+    offered = offered.get("build") if isinstance(offered, t.Mapping) else None
+    build = program.get("program_build")
+    if not isinstance(build, int) or build != offered or reads.get("expected_build") != offered:
+        return None
+    state = task_vars.get("osce_client_state")
+    if not isinstance(state, t.Mapping) or state.get("upgrade_error") or state.get("dropped") or state.get("build") != build:
+        return None
+    return plain(dict(program))
 
 
 class ActionModule(OsceAction):
@@ -44,18 +89,23 @@ class ActionModule(OsceAction):
 
     def gather(self, ctx: Context) -> dict[str, t.Any]:
         reader = ClientReader(ctx)
-        program = reader.program()
-        files = reader.pattern_files(program["arch"], ctx.args.get("app_path"))
-        if ctx.args["read_scan_type"]:
-            files["scan_method"] = reader.scan_type()
-            files["scan_method_source"] = "registry (profile entry client_scan_type)"
+        reads = reusable_reads(ctx.args.get("previous"), ctx.args, ctx.task_vars)
+        upgraded = program_read(ctx.args.get("program_read"), ctx.args, ctx.task_vars) if reads is None else None
+        if reads is not None:
+            # preflight read this client against the same server read, and nothing upgraded it since
+            program, files, update_source = dict(reads["program"]), dict(reads["files"]), reads.get("update_source")
+        else:
+            program = upgraded if upgraded is not None else reader.program()
+            files = reader.pattern_files(program["arch"], ctx.args.get("app_path"))
+            if ctx.args["read_scan_type"]:
+                files["scan_method"] = reader.scan_type()
+                files["scan_method_source"] = "registry (profile entry client_scan_type)"
+            update_source = program.get("update_source")
         agent = files["agent_pattern_from_file"] or program["agent_pattern"]
         agent_source = ("pattern file (profile entry client_agent_pattern_file)" if files["agent_pattern_from_file"]
                         else "registry (profile entry client_pattern_version)" if program["agent_pattern"] else None)
         server = server_expectations(ctx.args["server_facts"])
         server.update(build=ctx.args["server_facts"].get("sp_build"), names=server_names(ctx.task_vars))
-        # Updatefrom (profile entry client_update_from) sits in the Misc. key already read: no round trip
-        update_source = reader.locator.registry_value("client_update_from") if "client_update_from" in ctx.profile else None
         verdict = client_verdict({"program_build": program["program_build"], "scan_method": files["scan_method"],
                                   "bf_ptn": files["bf_ptn"], "crcz_ptn": files["crcz_ptn"], "agent_pattern": agent,
                                   "update_source": update_source},
@@ -71,7 +121,11 @@ class ActionModule(OsceAction):
         evidence.update(program_version=program["program_version"], arch=program["arch"],
                         scan_method_source=files["scan_method_source"], agent_pattern_source=agent_source,
                         agent_pattern_files=files["agent_pattern_files"], folders=files["folders"])
-        state = {"verdict": verdict.verdict, "reason": verdict.reason, "evidence": evidence}
+        state = {"verdict": verdict.verdict, "reason": verdict.reason, "evidence": evidence,
+                 "reads": {"program": program, "files": files, "update_source": update_source,
+                           "server_read": server_read(ctx.args.get("server_facts")), "app_path": ctx.args.get("app_path"),
+                           "read_scan_type": bool(ctx.args["read_scan_type"]), "reused": reads is not None,
+                           "program_reused": reads is not None or upgraded is not None}}
         if ctx.args["sps_endpoints"]:
             state["reachability"] = []
             for ep in ctx.args["sps_endpoints"]:

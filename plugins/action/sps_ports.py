@@ -3,6 +3,8 @@
 """osce.patching.sps_ports: iSPS ports per the FAQ, moved by the core's rule when held elsewhere."""
 from __future__ import annotations
 
+import hashlib
+import json
 import typing as t
 
 from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
@@ -11,6 +13,7 @@ from ansible_collections.osce.patching.plugins.module_utils.ports import (
 )
 from ansible_collections.osce.patching.plugins.plugin_utils._action_base import ActionFailure, Change, Context, OsceAction
 from ansible_collections.osce.patching.plugins.plugin_utils._locations import UNKNOWN
+from ansible_collections.osce.patching.plugins.plugin_utils._native import plain
 from ansible_collections.osce.patching.plugins.plugin_utils._server import ServerReader, parse_listen_ports
 
 PROTOCOL = {"frs_http": "http", "frs_https": "https", "wrs_http": "http"}
@@ -54,6 +57,47 @@ def unrecorded_move_failure(host: str, found: list[dict[str, t.Any]]) -> ActionF
         "together", field=host, extra={"conflicts": found})
 
 
+def server_fact(task_vars: t.Mapping[str, t.Any]) -> dict[str, t.Any] | None:
+    """This host's ``osce_server`` fact (build_facts' read in this run) when it holds the install path."""
+    facts = (task_vars.get("ansible_facts") or {}).get("osce_server") or task_vars.get("osce_server")
+    if isinstance(facts, t.Mapping) and facts.get("install_path") and facts.get("registry_key"):
+        return dict(facts)
+    return None
+
+
+def server_read(facts: t.Mapping[str, t.Any] | None) -> str | None:
+    """A fingerprint of the ``osce_server`` fact: equal fingerprints mean the server was not re-read in between
+    (no step installed, nothing released)."""
+    if not facts:
+        return None
+    return hashlib.sha256(json.dumps(plain(dict(facts)), sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def reusable(previous: t.Any, facts: t.Mapping[str, t.Any] | None, web_server: str) -> bool:
+    """Whether an earlier check-mode result of this module (preflight's) still answers: it read the server
+    in this run, found nothing to change nor any conflict, the server has not been re-read since (same
+    ``osce_server`` fact, so no step ran), and it was for the same web server."""
+    if not isinstance(previous, t.Mapping) or not previous.get("server_read"):
+        return False
+    if any(previous.get(k) for k in ("failed", "unreachable", "skipped", "would", "conflicts")):
+        return False
+    if not previous.get("endpoints") or previous.get("server_read") != server_read(facts):
+        return False
+    return web_server in ("auto", previous.get("web_server"))
+
+
+def fact_web_kind(facts: t.Mapping[str, t.Any]) -> str | None:
+    """The web server kind build_facts found, when it was read rather than assumed: Apache from the services,
+    or IIS told apart by the iSPS port record. ``None``: read the services here (the IIS site guess warns)."""
+    web = facts.get("web_server") or {}
+    if not isinstance(web, t.Mapping):
+        return None
+    if web.get("kind") == "apache" or (web.get("kind") in ("iis-virtual", "iis-default")
+                                       and "port record" in str(web.get("source") or "")):
+        return str(web["kind"])
+    return None
+
+
 class ActionModule(OsceAction):
     MODULE = "sps_ports"
     VERB = "configure the iSPS ports"
@@ -61,9 +105,23 @@ class ActionModule(OsceAction):
     def gather(self, ctx: Context) -> dict[str, t.Any]:
         server = ServerReader(ctx)
         ctx.notes["server"] = server
-        server.basics()
+        facts = server_fact(ctx.task_vars)
+        ctx.notes["server_read"] = server_read(facts)
+        if not ctx.check_mode and reusable(ctx.args.get("preflight"), facts, ctx.args["web_server"]):
+            # preflight checked these ports on this very read of the server and found nothing to do
+            ctx.notes["reused"] = dict(ctx.args["preflight"])
+            return {"reused": True}
+        if facts is not None:
+            # build_facts read the Information key, the services and ofcscan.ini in this run: share them
+            # (3 round trips); only the listeners and httpd.conf are read here. After a write, verify re-reads.
+            server.locator.placeholders["local_path"] = facts["install_path"]
+            ctx.notes["record"] = facts.get("isps_ports", UNKNOWN)
+        else:
+            server.basics()
         kind = ctx.args["web_server"]
-        if kind == "auto":
+        if kind == "auto" and facts is not None and fact_web_kind(facts):
+            kind = fact_web_kind(facts)
+        elif kind == "auto":
             web = server.web_server()
             kind = web["kind"]
             ctx.notes["warnings"] = web.get("warnings", [])
@@ -83,8 +141,8 @@ class ActionModule(OsceAction):
         held = {int(l["port"]): _proc(l.get("name") or l.get("process")) for l in listeners if l.get("port") is not None}
         own = OWN_PROCESSES[kind]
         state: dict[str, t.Any] = {"held": held, "record": None, "listen": None}
-        record = server.isps_record()
-        if record != UNKNOWN:
+        record = ctx.notes.pop("record") if "record" in ctx.notes else server.isps_record()
+        if isinstance(record, dict):
             state["record"] = {r: record.get(r) for r in ROLES}
         if kind == "apache":
             state["listen"] = parse_listen_ports(loc.file_text("apache_conf", missing_ok=False))
@@ -98,6 +156,8 @@ class ActionModule(OsceAction):
         return state
 
     def plan(self, ctx: Context, before: dict[str, t.Any]) -> list[Change]:
+        if "reused" in ctx.notes:
+            return []
         kind = ctx.notes["kind"]
         decision = plan_ports(kind, {r: p for r, p in before["current"].items() if p is not None}, before["held"])
         ctx.notes["decision"] = decision
@@ -194,6 +254,8 @@ class ActionModule(OsceAction):
         return after
 
     def diff_view(self, state):
+        if state.get("reused"):
+            return {}
         view = {"ports": {r: state["current"].get(r) for r in ROLES}}
         if state.get("record") is not None:
             view["record"] = state["record"]
@@ -202,6 +264,11 @@ class ActionModule(OsceAction):
         return view
 
     def report(self, ctx, before, after, changes, outcome):
+        if "reused" in ctx.notes:
+            prev = ctx.notes["reused"]
+            keep = ("web_server", "ports", "decisions", "endpoints", "conflicts", "agreement", "warnings", "server_read")
+            return {**{k: prev[k] for k in keep if k in prev}, "restarted": [],
+                    "reused": "preflight's check of this server read (nothing to change, the server not re-read since)"}
         decision = ctx.notes["decision"]
         host = str(ctx.task_vars.get("ansible_host") or ctx.host)
         result = {"web_server": ctx.notes["kind"], "ports": decision.ports,
@@ -209,6 +276,8 @@ class ActionModule(OsceAction):
                   "restarted": outcome.get("restarted", []),
                   "endpoints": [{"host": host, "port": p, "role": r} for r, p in decision.ports.items()],
                   "conflicts": ctx.notes.get("conflicts", [])}
+        if ctx.notes.get("server_read"):
+            result["server_read"] = ctx.notes["server_read"]
         if changes and ctx.check_mode:
             result["would"] = [c.as_dict() for c in changes]
         if ctx.notes.get("agreement"):

@@ -40,7 +40,7 @@ class ActionModule(OsceAction):
 
     def gather(self, ctx: Context) -> dict[str, t.Any]:
         server = ServerReader(ctx)
-        server.basics()
+        server.install_path()  # the path only: from build_facts' read when the run has one
         store = priv.PrivilegeStore(server.locator)
         ctx.notes["store"] = store
         self._store = store

@@ -216,6 +216,12 @@ disconnects:
   returned: success or dropped
   type: int
   sample: 0
+reads:
+  description: The last read of the program key (C(program)) and the build expected (C(expected_build)), when it
+    showed the server's build; what M(osce.patching.pattern_verify)'s O(osce.patching.pattern_verify#module:program_read)
+    reuses.
+  returned: when the client is on the server's build after this task (not in check mode)
+  type: dict
 round_trips:
   description: Gateway round trips of this task, total and per module.
   returned: always

@@ -88,9 +88,25 @@ options:
         client's architecture (catalog and C(osce_installers), C(osce_package_bytes) for a step whose size is not
         given), plus CRCz.ptn (about 20 MB), plus this margin in bytes. Preflight passes
         C(osce_client_disk_margin_bytes). One C(community.windows.win_disk_facts) round trip; a short drive does
-        not fail the task - RV(disk.problem) says so in one line naming the client.
+        not fail the task - the C(problem) of RV(disk) says so in one line naming the client.
       - Mutually exclusive with a O(min_free_bytes) above V(0). Unset - no such check.
     type: int
+  previous:
+    description:
+      - A result of this module registered earlier in the run on this client (preflight's). Its program and
+        pattern-file reads (RV(reads)) stand in for this task's own when they were made against the same
+        O(server_facts) (the server was not re-read since - no step ran, nothing released), with the same
+        O(app_path) and O(read_scan_type), and the client was not upgraded since (C(osce_client_state) records
+        no step, no upgrade error, no drop). The verdict is computed again; the O(sps_endpoints) probes and the
+        O(min_free_bytes) read still run. Otherwise it is ignored and the client is read.
+    type: dict
+  program_read:
+    description:
+      - A result of M(osce.patching.client_upgrade) (phase C(finish)) registered earlier in the run on this client.
+        Its last read of the program key stands in for this task's own when it showed the client program build
+        the server offers now (O(server_facts)) and C(osce_client_state) holds that build, with no upgrade error
+        and no drop (a client cannot move past the server's build). The pattern files are read afresh.
+    type: dict
 extends_documentation_fragment:
   - osce.patching.common
   - osce.patching.attributes.client
@@ -152,6 +168,13 @@ disk:
   sample: {"drive": "C", "free_bytes": 104857600, "required_bytes": 300000000, "ok": false,
            "problem": "min_free_bytes: drive C: on pc0001 has 104857600 bytes free, less than required (got 300000000).
              Fix: free disk space on the client before it takes the package"}
+reads:
+  description:
+    - What the verdict was computed from (the program read, the pattern files, the update source) and a fingerprint
+      of O(server_facts); what O(previous) reuses. C(reused) is true when this task made no read of its own,
+      C(program_reused) when the program key was not read here (O(previous) or O(program_read)).
+  returned: success
+  type: dict
 round_trips:
   description: Gateway round trips of this task, total and per module.
   returned: always

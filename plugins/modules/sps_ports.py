@@ -49,6 +49,13 @@ options:
         verified as listening.
     type: bool
     default: true
+  preflight:
+    description:
+      - A check-mode result of this module registered earlier in the run (preflight's). When it found nothing
+        to change and no conflict, for the same web server, and the server has not been re-read since (its
+        C(server_read) matches the C(osce_server) fact now, so no step ran), it is returned as is, with
+        C(reused) set and no round trip. Otherwise it is ignored and the ports are read and ensured.
+    type: dict
 extends_documentation_fragment:
   - osce.patching.common
   - osce.patching.attributes.server
@@ -131,6 +138,15 @@ agreement:
   returned: when something changed
   type: str
   sample: record, configuration and listeners agree
+server_read:
+  description: Fingerprint of the C(osce_server) fact this result was based on (empty when there was none); what
+    I(preflight) compares.
+  returned: when an osce_server fact was present
+  type: str
+reused:
+  description: Why the I(preflight) result was returned without a round trip.
+  returned: when I(preflight) was reused
+  type: str
 round_trips:
   description: Gateway round trips of this task, total and per module.
   returned: always

@@ -2,8 +2,10 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Evidence about one OSCE client, read through the gateway from profile entries.
 
-Budget: :meth:`ClientReader.program` is one ``win_reg_stat`` of the ``Misc.`` key (two on a
-32-bit client, where the ``Wow6432Node`` candidate is absent); :meth:`ClientReader.pattern_files`
+Budget: :meth:`ClientReader.program` is one ``win_reg_stat`` of the ``Misc.`` key. The registry
+view is tried first as the host is known to be (``osce_client_state.arch`` read earlier in the run,
+else the inventory's ``osce_client_arch``): a 32-bit client costs no extra call for the
+``Wow6432Node`` key it lacks (two only when the hint is wrong); :meth:`ClientReader.pattern_files`
 is one ``win_find`` over the folders of the profile's pattern entries.
 
 FOR INTERNAL COLLECTION USE ONLY; the interface may change in any release.
@@ -34,10 +36,21 @@ def server_expectations(server_facts: t.Mapping[str, t.Any]) -> dict[str, t.Any]
             "level": server_facts.get("level")}
 
 
+def arch_hint(task_vars: t.Mapping[str, t.Any]) -> bool | None:
+    """Whether the host's OSCE key lives under ``Wow6432Node`` (x64) as far as the play knows: the arch
+    read earlier in this run (``osce_client_state.arch``), else ``osce_client_arch``; ``None`` if neither."""
+    state = task_vars.get("osce_client_state")
+    arch = state.get("arch") if isinstance(state, t.Mapping) else None
+    arch = str(arch or task_vars.get("osce_client_arch") or "").strip().lower()
+    return {"x64": True, "x86": False}.get(arch)
+
+
 class ClientReader:
     def __init__(self, ctx: t.Any) -> None:
         self.ctx = ctx
         self.locator = Locator(ctx.profile, ctx.gateway)
+        self.locator.prefer_view(arch_hint(getattr(ctx, "task_vars", None) or {}))
+        self.last_program: dict[str, t.Any] | None = None
 
     def program(self) -> dict[str, t.Any]:
         """Program build and Smart Scan Agent Pattern (profile entries ``client_program_version``,
@@ -45,9 +58,13 @@ class ClientReader:
         loc = self.locator
         key = loc.require_key("client_program_version", self.ctx.host, "client")
         raw = loc.registry_value("client_program_version")
-        return {"program_version": raw, "program_build": parse_build(str(raw).rsplit(".", maxsplit=1)[-1]) if raw else None,
-                "agent_pattern": loc.registry_value("client_pattern_version"),
-                "arch": "x64" if "wow6432node" in key.lower() else "x86", "registry_key": key}
+        self.last_program = {
+            "program_version": raw, "program_build": parse_build(str(raw).rsplit(".", maxsplit=1)[-1]) if raw else None,
+            "agent_pattern": loc.registry_value("client_pattern_version"),
+            "arch": "x64" if "wow6432node" in key.lower() else "x86", "registry_key": key,
+            # Updatefrom (profile entry client_update_from) sits in the same Misc. key: no round trip
+            "update_source": loc.registry_value("client_update_from") if "client_update_from" in self.ctx.profile else None}
+        return dict(self.last_program)
 
     def forget(self) -> None:
         self.locator.forget_key("client_program_version")

@@ -10,6 +10,9 @@ Round trips are shared: all values of one registry key come back from one ``win_
 an INI file is read once per run however many keys are used from it.  For a registry entry with
 several candidate keys (``Wow6432Node`` first), the first key that exists wins; once one view of
 the registry (``Wow6432Node`` or not) is found on the host, later entries start with that view.
+A caller that already knows the host's view (:meth:`Locator.prefer_view`, e.g. a 32-bit client
+named ``osce_client_arch: x86`` or read so earlier in the run) starts there: a 32-bit host does
+not pay a round trip for the ``Wow6432Node`` key it lacks.
 
 FOR INTERNAL COLLECTION USE ONLY; the interface may change in any release.
 """
@@ -56,6 +59,13 @@ class Locator:
         return dict(sorted(self.used.items()))
 
     # -- registry -------------------------------------------------------------------------------
+    def prefer_view(self, wow: bool | None) -> None:
+        """Start multi-candidate registry entries with the ``Wow6432Node`` view (True) or the native
+        one (False); ``None`` keeps the profile's order. Only the order changes: a wrong hint costs
+        the round trip it would have saved, never a wrong answer."""
+        if self._wow is None:
+            self._wow = wow
+
     def _ordered(self, keys: t.Sequence[str]) -> list[str]:
         if self._wow is None or len(keys) < 2:
             return list(keys)

@@ -51,6 +51,25 @@ class ServerReader:
         self.ctx = ctx
         self.locator = Locator(ctx.profile, ctx.gateway)
 
+    # -- shared with build_facts --------------------------------------------------------------
+    def fact(self) -> dict[str, t.Any] | None:
+        """This host's ``osce_server`` fact (build_facts' read earlier in the run), when it holds the install path."""
+        tv = getattr(self.ctx, "task_vars", None) or {}
+        facts = (tv.get("ansible_facts") or {}).get("osce_server") or tv.get("osce_server")
+        if isinstance(facts, t.Mapping) and facts.get("install_path") and facts.get("registry_key"):
+            return dict(facts)
+        return None
+
+    def install_path(self) -> str:
+        """The install path (the ``local_path`` placeholder of the profile's server paths): from this run's
+        ``osce_server`` fact when there is one (the path does not move between reads: no round trip), else
+        :meth:`basics` (one round trip)."""
+        facts = self.fact()
+        if facts is not None:
+            self.locator.placeholders["local_path"] = str(facts["install_path"])
+            return str(facts["install_path"])
+        return self.basics()["install_path"]
+
     # -- round trip 1 --------------------------------------------------------------------------
     def basics(self) -> dict[str, t.Any]:
         """Version, build and install path from the Information key (one round trip)."""

@@ -28,8 +28,25 @@ def test_program_on_a_64_bit_client_in_one_round_trip(fake, make_ctx):
     fake.set_reg(MISC_X64, "PatternVer", "11.400.00")
     out = reader.ClientReader(make_ctx(host="pc1")).program()
     assert out == {"program_version": "10.6.0.5712", "program_build": 5712, "agent_pattern": "11.400.00",
-                   "arch": "x64", "registry_key": MISC_X64}
+                   "arch": "x64", "registry_key": MISC_X64, "update_source": None}
     assert fake.count("win_reg_stat") == 1
+
+
+def test_a_32_bit_client_named_so_costs_one_read_not_two(fake, make_ctx):
+    fake.set_reg(MISC_X86, "ProgramVer", "10.6.0.5712")
+    ctx = make_ctx(host="pc1")
+    ctx.task_vars = {"osce_client_arch": "x86"}
+    out = reader.ClientReader(ctx).program()
+    assert out["arch"] == "x86" and out["program_build"] == 5712
+    assert fake.count("win_reg_stat") == 1          # the Wow6432Node key it lacks is not asked for
+
+
+def test_a_wrong_arch_hint_costs_a_read_never_a_wrong_answer(fake, make_ctx):
+    fake.set_reg(MISC_X64, "ProgramVer", "10.6.0.5712")
+    ctx = make_ctx(host="pc1")
+    ctx.task_vars = {"osce_client_state": {"arch": "x86"}}
+    out = reader.ClientReader(ctx).program()
+    assert out["arch"] == "x64" and out["program_build"] == 5712 and fake.count("win_reg_stat") == 2
 
 
 def test_program_on_a_32_bit_client_and_an_unreadable_version(fake, make_ctx):
