@@ -75,7 +75,7 @@ build: $(STAMP)
 	$(BIN)/ansible-galaxy collection build --force --output-path $(DIST) .
 
 # Every fault kind of the lab on the first and the last step, then a rerun (issue 13): about 30 min on
-# 2 cores, so `make test` runs three of its cases (tests/integration/roles/test_fault_matrix.py).
+# 2 cores, so `make test` runs one of its cases (tests/integration/roles/test_fault_matrix.py).
 fault-matrix: $(STAMP)
 	OSCE_FAULT_MATRIX=full $(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) tests/integration/roles/test_fault_matrix.py
 
