@@ -97,9 +97,11 @@ def test_a_canary_that_drops_during_its_upgrade_stops_the_rollout_and_holds(tmp_
     assert "health gate stopped the rollout of cp5712r1" in run.out, run.out[-4000:]
     assert "pc0001: dropped during its upgrade" in run.out, run.out[-4000:]
     assert fleet.server_build() == ("10.6", 5712)
-    # the canary started its download; the other client never did; the privilege stays on; the lock is gone
+    # the other client never started; the privilege stays on; the lock is gone
+    # (whether the canary's own download began depends on the call its drop lands on; the rule is
+    # that the second batch never starts)
     started = [r["host"] for r in ledger(fleet)["records"] if r["kind"] == "package"]
-    assert len(started) == 1, started
+    assert started in ([], ["pc0001"]), started
     assert outside_batches(fleet) == []
     assert fleet.privilege_root() != original and marker_open(fleet)
     assert run_lock(fleet) is None

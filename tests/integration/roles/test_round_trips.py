@@ -34,10 +34,13 @@ TARGET = {"rerun": {"client": 3, "server": 8}, "rollout": {"client": 6, "server"
 #    installer or a pending reboot between preflight and the install must stop it), turns the
 #    privilege on and back (read-before-write of ofcscan.ini and the marker), records the step in the
 #    collection's own record and re-reads the server after it: those reads guard writes.
+#  * preflight's free-disk read: every client's system drive is checked against its package before
+#    the first change (issue 13), one win_disk_facts call per client per run.
 PROBES = 3
+DISK = 1
 BUDGET = {
-    "rerun": {"client": 2 + PROBES, "server": 8},
-    "rollout": {"client": 6 + PROBES, "server": 58},
+    "rerun": {"client": 2 + PROBES + DISK, "server": 8},
+    "rollout": {"client": 6 + PROBES + DISK, "server": 58},
     "verify": {"client": 2},
 }
 
