@@ -121,7 +121,11 @@ osce_rollout:
     budget_bps: {description: The bandwidth budget the plan used (osce_bandwidth_budget_bps)., type: float, returned: always}
     phase: {description: The phase that produced it., type: str, returned: always}
     warnings: {description: What the plan assumed., type: list, elements: str, returned: always}
-    prediction: {description: "In a C(--check) run, what the prediction of the step's client batches assumes and cannot know, starting C(prediction:) (empty otherwise).", type: str, returned: always}
+    prediction:
+      description: "In a C(--check) run, what the prediction of the step's client batches assumes and cannot know,
+        starting C(prediction:) (empty otherwise)."
+      type: str
+      returned: always
 osce_release:
   description: "Phase C(close): C(release) (bool), C(server_build), C(held) (client -> why), C(offline_released), C(message);
     in a C(--check) run also C(prediction) (what the decision rests on)."

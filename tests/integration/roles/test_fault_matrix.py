@@ -240,6 +240,8 @@ CASES = {
     "killed-last-batch": Case(kill="batch", leaves=(False, 5712, True, True, False)),
     "killed-last-installer": Case(kill="installer", leaves=(False, 5495, True, True, False)),
 }
+
+
 def _lock(path: Path):
     fh = open(path, "a+")   # noqa: SIM115 - held for the fixture's lifetime
     fcntl.flock(fh, fcntl.LOCK_EX)

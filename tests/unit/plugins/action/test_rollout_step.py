@@ -13,12 +13,12 @@ PREDICTION = {"run_id": "r1", "notes": [],
               "server": {"level": "sp3_patch1_1", "sp_build": 4100, "client_program": {"build": 4100}}}
 
 
-def run(args, *, check_run=True, clients_build=4100, prediction=PREDICTION):
+def run(args, *, check_run=True, clients_build=4100, prediction=None):
     fake = FakeWindows()
     clients = {f"pc{i}": {"osce_client_state": {"online": True, "preflight_online": True, "build": clients_build,
                                                 "arch": "x64"}} for i in (1, 2)}
     tv = {"osce_server": READ, "hostvars": clients, "groups": {"osce_clients": list(clients)}, "osce_run_id": "r1",
-          "ansible_check_mode": check_run, "osce_prediction": prediction}
+          "ansible_check_mode": check_run, "osce_prediction": PREDICTION if prediction is None else prediction}
     action, tv = make_action(ActionModule, args, fake, check_mode=check_run, task_vars=tv)
     res = action.run(task_vars=tv)
     assert not res.get("failed"), res.get("msg")

@@ -87,11 +87,16 @@ faq locations are unverified**: check them on your servers and calibrate them.
 | `build_facts` | server | 3 with the default `gather_subset` (2 to 5) | nothing |
 | `upgrade_privilege` | server | 3 reads; + 1 marker write and 1 write per value | privilege, marker |
 | `patch_chain` | server | 2 when nothing is due (0 installer calls); + 1 disk, 1 stat per installer, 3 per step | server build |
-| `sps_ports` | server | 4-5 reads (2 after `build_facts` in the run: its key, services and INI are shared; 0 when `preflight` is reused); + 1 per line or binding, 1 restart, 1 verify | iSPS record, Apache `Listen`, IIS bindings |
+| `sps_ports` | server | 4-5 reads (see 1 below); + 1 per line or binding, 1 restart, 1 verify | iSPS record, Apache `Listen`, IIS bindings |
 | `client_upgrade` | client | 1; + 1 AutoPcc and 1 per poll | client program |
-| `pattern_verify` | client | 2, 32-bit clients too when `osce_client_arch` says x86; 0 when `previous` (preflight's read) still holds (+1 `read_scan_type`, +1 per `sps_endpoints` item) | nothing |
+| `pattern_verify` | client | 2 (see 2 below); + 1 `read_scan_type`, + 1 per `sps_endpoints` item | nothing |
 | `calibrate` | server | 1 + 1 per INI file + 1 per registry key | a controller file |
 | `run_lock` | server | 1; + 1 per value written or removed and 1 verify read | `RunLock`, `LockBroken` in the collection's own key |
+
+1. `sps_ports` reads 2 after `build_facts` in the same run (its key, services and INI are shared),
+   and 0 when the `preflight` read is reused.
+2. `pattern_verify` reads 2 on 32-bit clients too when `osce_client_arch` says x86, and 0 when
+   `previous` (preflight's read) still holds.
 """
 
 TAIL = """
