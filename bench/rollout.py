@@ -112,7 +112,10 @@ def run_site(fleet: Path, run_id: str, args: argparse.Namespace, reports: Path, 
     cpu_log.unlink(missing_ok=True)
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0", ANSIBLE_FORKS=str(args.forks),
                ANSIBLE_CALLBACKS_ENABLED="osce.patching.rollout_report", OSCE_REPORT_DIR=str(reports),
-               OSCE_REPORT_RUN_ID=run_id, OSCE_REPORT_LEDGER=str(fleet), OSCE_LAB_CPU_LOG=str(cpu_log))
+               OSCE_REPORT_RUN_ID=run_id, OSCE_REPORT_LEDGER=str(fleet), OSCE_LAB_CPU_LOG=str(cpu_log),
+               # a process per module call, inside the measured tree: its CPU is counted, then subtracted
+               # (a fork server's children are not this process's descendants)
+               OSCE_LAB_FORKSERVER="0")
     cmd = [str(WRAPPER), "ansible-playbook", "-i", str(fleet / "inventory.yml"), "playbooks/site.yml"]
     if extra_vars:
         cmd += ["-e", json.dumps(extra_vars)]

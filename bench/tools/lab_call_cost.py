@@ -69,7 +69,8 @@ def run(tree: Path, work: Path, label: str, clients: int) -> dict:
     launcher.write_text(re.sub(r'^exec "\$\{OSCE_LAB_PYTHON:-[^}]*\}"', f'exec "{timer}"', text, flags=re.M))
     if launcher.read_text() == text:
         sys.exit(f"lab_call_cost: no exec line to redirect in {launcher}")
-    env = dict(os.environ, ANSIBLE_FORKS="40", ANSIBLE_NOCOLOR="1")
+    # a process per module call (no fork server): the timing sh can only see its own children
+    env = dict(os.environ, ANSIBLE_FORKS="40", ANSIBLE_NOCOLOR="1", OSCE_LAB_FORKSERVER="0")
     env.pop("OSCE_LAB_CPU_LOG", None)
     cpu0 = children_cpu()
     proc = subprocess.run([str(tree / "tests/lab/ansible-lab"), "ansible-playbook", "-i", str(fleet / "inventory.yml"),

@@ -338,7 +338,8 @@ OSCE_LAB_LIB="${{OSCE_LAB_LIB:-{lib}}}"
 OSCE_LAB_PYCACHE="${{OSCE_LAB_PYCACHE-{pycache}}}"
 PYTHONPATH="$OSCE_LAB_LIB/lab_site${{PYTHONPATH:+:$PYTHONPATH}}"
 export OSCE_LAB_STATE OSCE_LAB_LIB OSCE_LAB_PYCACHE PYTHONPATH
-exec "${{OSCE_LAB_PYTHON:-{python}}}" "$@"
+# lab_client.py hands the call to the lab's fork server (osce_lab/forkserver.py; OSCE_LAB_FORKSERVER=0: off)
+exec "${{OSCE_LAB_PYTHON:-{python}}}" -S -I "$OSCE_LAB_LIB/lab_client.py" "$@"
 """
 LAB_PYCACHE = HERE.parent.parent / ".build" / "lab-pycache"
 # --- end launcher
