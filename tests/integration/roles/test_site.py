@@ -1,32 +1,42 @@
-"""End-to-end runs of playbooks/site.yml on generated lab fleets (issue 6).
+"""End-to-end runs of playbooks/site.yml on generated lab fleets (issues 6 and 14).
 
 Every starting level the FAQ names is covered once, each web server kind at least three times;
 results are read from the lab's host state files, never from the playbook's own output alone.
+Fleets and runs are shared between assertions (make test must fit 30 minutes on 2 cores): the
+``--check --diff`` parity of issue 14 and the second run that changes nothing are asserted on the
+same fleets as the FAQ levels they start from, each fleet the smallest that shows the behaviour
+(two clients: one smart scan, one conventional scan).
 """
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
-from labfleet import Fleet, make_fleet, needs_lab, run_playbook
+from labfleet import Fleet, Run, make_fleet, needs_lab, run_playbook
 
 pytestmark = [needs_lab]
 
 FULL = ["sp3", "sp3_patch1_1", "cp5495", "sp3_patch2", "cp5712r1"]
-# (starting level, web kind, extra make_fleet args, expected steps in FAQ order)
+CHECK, SECOND = "check first", "second run"
+# (starting level, web kind, extra make_fleet args, expected steps in FAQ order, what else the fleet shows)
 LEVELS = [
-    ("gm", "apache", [], FULL),
-    ("sp1", "iis-virtual", [], FULL),
-    ("sp2", "iis-default", [], FULL),
-    ("sp3", "apache", [], FULL[1:]),
-    ("sp3_patch1", "iis-virtual", [], FULL[2:]),
-    ("sp3_patch1_1", "iis-default", [], FULL[2:]),
-    ("sp3_patch2", "apache", [], ["cp5712r1"]),
-    ("cp5712", "iis-virtual", ["--cp5712-installed-on", "2014-11-20"], ["cp5712r1"]),
-    ("cp5712r1", "iis-default", [], []),
-    ("osce11", "apache", [], []),
+    ("gm", "apache", [], FULL, {CHECK}),
+    ("sp1", "iis-virtual", [], FULL, set()),
+    ("sp2", "iis-default", [], FULL, set()),
+    ("sp3", "apache", [], FULL[1:], {CHECK}),
+    ("sp3_patch1", "iis-virtual", [], FULL[2:], set()),
+    ("sp3_patch1_1", "iis-default", [], FULL[2:], set()),
+    ("sp3_patch2", "apache", [], ["cp5712r1"], {CHECK, SECOND}),
+    # re-applying r1 over an early CP 5712 leaves the same build: the second run must still do nothing
+    ("cp5712", "iis-virtual", ["--cp5712-installed-on", "2014-11-20"], ["cp5712r1"], {SECOND}),
+    ("cp5712r1", "iis-default", [], [], set()),
+    ("osce11", "apache", [], [], set()),
 ]
+
+PRIVILEGE_ON = "Step | turn the upgrade privilege on"
+PRIVILEGE_BACK = "Privilege | put it back to its original value"
 
 
 def step_names(fleet: Fleet) -> dict[str, str]:
@@ -41,15 +51,67 @@ def step_names(fleet: Fleet) -> dict[str, str]:
     return out
 
 
-@pytest.mark.parametrize(("level", "web", "extra", "steps"), LEVELS, ids=[f"{case[0]}-{case[1]}" for case in LEVELS])
-def test_site_from_every_faq_level(tmp_path, level, web, extra, steps):
-    fleet = make_fleet(tmp_path, level, web, 3, "--conventional-share", "0.34", *extra)
+def tasks(out: str) -> list[tuple[str, str]]:
+    """(task name, its output) in run order."""
+    parts = re.split(r"^(?:TASK|RUNNING HANDLER) \[(.*?)\] \**\s*$", out, flags=re.M)
+    return list(zip(parts[1::2], parts[2::2]))
+
+
+def changed_tasks(out: str) -> list[tuple[str, str]]:
+    """(host, task name) of every task result reported changed, in run order."""
+    return [(host, name) for name, text in tasks(out) for host in re.findall(r"^changed: \[([^\]]+)\]", text, re.M)]
+
+
+def privilege_diffs(out: str, task: str) -> list[str]:
+    """``before->after`` of the root privilege for each changed run of ``task``, read from its --diff."""
+    found = []
+    for name, text in tasks(out):
+        if task in name and re.search(r"^changed: ", text, re.M):
+            moved = re.search(r'"privilege": \{\n-\s*"root": "(\w+)"\n\+\s*"root": "(\w+)"', text)
+            found.append(f"{moved.group(1)}->{moved.group(2)}" if moved else "?")
+    return found
+
+
+def assert_check_run_is_truthful(fleet: Fleet, check: Run, steps: list[str]) -> None:
+    """Issue 14: --check --diff changes no state file, shows every step and its batches, and the
+    privilege on and back once per step in its diff; what it cannot know is said."""
+    assert check.rc == 0, check.out[-4000:]
+    for step in steps:
+        assert f"OSCE server step | {step}" in check.out
+    assert "in batches" in check.out
+    assert privilege_diffs(check.out, PRIVILEGE_ON) == ["off->on"] * len(steps), check.out[-4000:]
+    assert privilege_diffs(check.out, PRIVILEGE_BACK) == ["on->off"] * len(steps), check.out[-4000:]
+    assert "prediction: assumes the installer exits 0" in check.out
+
+
+def assert_check_predicted_the_real_run(check: Run, real: Run, steps: list[str]) -> None:
+    """The same changed count per host and the same changed tasks, in the same order, as the real run."""
+    assert {h: row["changed"] for h, row in check.recap().items()} == \
+        {h: row["changed"] for h, row in real.recap().items()}
+    assert changed_tasks(check.out) == changed_tasks(real.out)
+    assert privilege_diffs(real.out, PRIVILEGE_ON) == ["off->on"] * len(steps)
+    assert privilege_diffs(real.out, PRIVILEGE_BACK) == ["on->off"] * len(steps)
+
+
+@pytest.mark.parametrize(("level", "web", "extra", "steps", "also"), LEVELS,
+                         ids=[f"{case[0]}-{case[1]}" for case in LEVELS])
+def test_site_from_every_faq_level(tmp_path, level, web, extra, steps, also):
+    fleet = make_fleet(tmp_path, level, web, 2, "--conventional-share", "0.5", *extra)
     version_before, build_before = fleet.server_build()
     history_before = fleet.patch_history()
     privilege_before = fleet.privilege_root()
 
-    run = run_playbook(fleet)
+    check = None
+    if CHECK in also:
+        before = fleet.snapshot()
+        check = run_playbook(fleet, "playbooks/site.yml", "--check", "--diff")
+        assert fleet.snapshot() == before, "check mode changed a lab state file"
+        assert_check_run_is_truthful(fleet, check, steps)
+
+    run = run_playbook(fleet, "playbooks/site.yml", *(("--diff",) if check else ()))
     assert run.rc == 0, run.out[-4000:]
+    if check:
+        assert_check_predicted_the_real_run(check, run, steps)
 
     # the server ends on CP 5712r1, or is left alone where nothing is due
     version, build = fleet.server_build()
@@ -82,30 +144,12 @@ def test_site_from_every_faq_level(tmp_path, level, web, extra, steps):
     assert conventional, "the fleet should hold a conventional-scan client"
     assert "conventional_scan" in run.out
 
-
-# one-step chains: the second run is what is measured, and full chains run above already
-@pytest.mark.parametrize(("level", "web"), [("sp3_patch2", "iis-default"), ("cp5495", "apache")])
-def test_second_run_changes_nothing(tmp_path, level, web):
-    fleet = make_fleet(tmp_path, level, web, 3)
-    first = run_playbook(fleet)
-    assert first.rc == 0, first.out[-4000:]
-    history = fleet.patch_history()
-
-    second = run_playbook(fleet)
-    assert second.rc == 0, second.out[-4000:]
-    assert second.changed_hosts() == {}, second.out[-4000:]
-    assert fleet.patch_history() == history  # no installer ran
-
-
-def test_check_diff_changes_no_state_file_and_shows_chain_and_batches(tmp_path):
-    fleet = make_fleet(tmp_path, "gm", "iis-virtual", 4)
-    before = fleet.snapshot()
-    run = run_playbook(fleet, "playbooks/site.yml", "--check", "--diff")
-    assert run.rc == 0, run.out[-4000:]
-    assert fleet.snapshot() == before
-    for step in FULL:
-        assert f"OSCE server step | {step}" in run.out
-    assert "in batches" in run.out
+    if SECOND in also:
+        history = fleet.patch_history()
+        second = run_playbook(fleet)
+        assert second.rc == 0, second.out[-4000:]
+        assert second.changed_hosts() == {}, second.out[-4000:]
+        assert fleet.patch_history() == history  # no installer ran
 
 
 def test_plan_changes_nothing(tmp_path):
@@ -118,7 +162,7 @@ def test_plan_changes_nothing(tmp_path):
 
 
 def test_privilege_restored_after_1603_mid_chain(tmp_path):
-    fleet = make_fleet(tmp_path, "sp3", "apache", 3, "--fault", "osce-srv:exit1603@cp5495")
+    fleet = make_fleet(tmp_path, "sp3", "apache", 1, "--fault", "osce-srv:exit1603@cp5495")
     names = step_names(fleet)
     original = fleet.privilege_root()
     run = run_playbook(fleet)
