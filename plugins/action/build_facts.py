@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import typing as t
 
+from ansible_collections.osce.patching.plugins.module_utils import collection_state as cs
 from ansible_collections.osce.patching.plugins.module_utils import prediction as prediction_core
 from ansible_collections.osce.patching.plugins.module_utils.chain import plan_chain
 from ansible_collections.osce.patching.plugins.module_utils.ini import parse_ini
@@ -70,6 +71,10 @@ class ActionModule(OsceAction):
             # Our own record decides CP 5712 vs 5712r1 first: read only when the build is 5712 (or asked).
             state = CollectionState(server.locator).read()
             evidence["applied_record"] = state["applied"].get(R1_STEP)
+            started = state["installing"].get(R1_STEP)
+            if evidence["applied_record"] is None and cs.installed_by_us(started, facts["sp_build"]):
+                # CP 5712r1's installer ran and the connection was lost before its record: the build proves it
+                evidence["applied_record"] = cs.confirmed(started)
         detection = detect_level(evidence, ctx.catalog.levels)
         facts.update(level=detection.level, level_name=detection.display_name,
                      level_reasons=list(detection.reasons), warnings=list(detection.warnings))

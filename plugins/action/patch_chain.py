@@ -25,7 +25,7 @@ from ansible_collections.osce.patching.plugins.module_utils import collection_st
 from ansible_collections.osce.patching.plugins.module_utils import prediction as prediction_core
 from ansible_collections.osce.patching.plugins.module_utils.chain import plan_chain
 from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError, format_value
-from ansible_collections.osce.patching.plugins.module_utils.levels import DISPLAY_NAMES, detect_level, level_index
+from ansible_collections.osce.patching.plugins.module_utils.levels import R1_STEP, DISPLAY_NAMES, detect_level, level_index
 from ansible_collections.osce.patching.plugins.plugin_utils._action_base import (
     ActionFailure, Change, Context, OsceAction,
 )
@@ -52,7 +52,7 @@ class ActionModule(OsceAction):
     clock = staticmethod(time.monotonic)
     utc_now = staticmethod(_utc_now)
 
-    def _detect(self, ctx: Context, server: ServerReader) -> dict[str, t.Any]:
+    def _detect(self, ctx: Context, server: ServerReader, recorded: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
         facts = server.fact() if ctx.check_mode else None
         if facts is not None and isinstance(facts.get("patch_history"), list):
             # check mode (preflight): build_facts read the key and the history in this run (the same values,
@@ -65,25 +65,31 @@ class ActionModule(OsceAction):
         else:
             basics = server.basics()
             history = server.patch_history()
+        # this collection's own record of CP 5712r1 (or its confirmed intent) tells r1 from the original 5712
+        r1 = (recorded.get("applied") or {}).get(R1_STEP)
+        started = (recorded.get("installing") or {}).get(R1_STEP)
+        if r1 is None and cs.installed_by_us(started, basics["sp_build"]):
+            r1 = cs.confirmed(started)
         detection = detect_level({"server_version": basics["version"], "sp_build": basics["sp_build"],
-                                  "patch_history": history}, ctx.catalog.levels)
+                                  "patch_history": history, "applied_record": r1}, ctx.catalog.levels)
         return {"level": detection.level, "build": basics["sp_build"], "version": basics["version"],
                 "install_path": basics["install_path"]}
 
     def gather(self, ctx: Context) -> dict[str, t.Any]:
         server = ServerReader(ctx)
         ctx.notes["server"] = server
-        state = self._detect(ctx, server)
+        record = CollectionState(server.locator)
+        ctx.notes["record"] = record
+        shared = (server.fact() or {}).get("collection_state") if ctx.check_mode else None
+        recorded = shared if isinstance(shared, dict) and "reboot_debt" in shared else record.read()
+        ctx.notes["installing"] = dict(recorded.get("installing") or {})
+        state = self._detect(ctx, server, recorded)
         predicted = (self.prediction(ctx).get("server") or {}) if ctx.args["predict"] else {}
         if predicted.get("level"):
             # check mode: the steps before this one were predicted, not installed; go on from there
             state = {**state, "level": predicted["level"], "build": predicted.get("sp_build", state["build"]),
                      "predicted": "the level earlier steps of this --check run predicted (nothing was installed)"}
-        record = CollectionState(server.locator)
-        ctx.notes["record"] = record
-        shared = (server.fact() or {}).get("collection_state") if ctx.check_mode else None
-        debt = shared.get("reboot_debt") if isinstance(shared, dict) and "reboot_debt" in shared \
-            else record.read()["reboot_debt"]
+        debt = recorded.get("reboot_debt")
         if debt is not None:
             # paid when Windows wrote a new last-shutdown time since the debt was recorded
             loc = server.locator
@@ -135,6 +141,10 @@ class ActionModule(OsceAction):
         if debt is not None and debt["paid"]:
             changes.append(Change("clear_reboot_debt", cs.REBOOT_DEBT, {"debt": {k: v for k, v in debt.items()
                                                                                  if k != "paid"}}))
+        for step_id, started in sorted(ctx.notes["installing"].items()):
+            # an install whose connection was lost before it was recorded: the build proves it (cs.installed_by_us)
+            if cs.installed_by_us(started, before["build"]):
+                changes.append(Change("confirm_install", cs.applied_name(step_id), {"record": cs.confirmed(started)}))
         if not steps:
             return changes
         # every problem before any change: installers given, present, untouched; disk; pending reboot
@@ -307,6 +317,10 @@ class ActionModule(OsceAction):
                 ctx.notes.pop("debt", None)
                 outcome["reboot_debt_cleared"] = True
                 continue
+            if change.kind == "confirm_install":
+                record.put(change.target, change.data["record"])
+                outcome["records"].append(change.target)
+                continue
             inst = change.data["installer"]
             log_path = self._log_path(ctx, server, change.target)
             entry = {"id": change.target, "name": change.data["name"], "installer": inst, "rc": None,
@@ -319,6 +333,12 @@ class ActionModule(OsceAction):
                                         extra={"steps": list(done), "reboot_pending": reboot})
             first = False
             mark = ctx.notes.get("shutdown_time")
+            # the intent first: if the server or the controller is lost during the install, the next run
+            # confirms it from the build instead of leaving the step without a record (a refused installer
+            # leaves the intent; the step's next try rewrites it)
+            started = cs.intent(change.target, inst["sha256"], run_id, self.utc_now(), outcome["state"].get("build"),
+                                change.data["build"])
+            record.put(cs.applied_name(change.target), started)
             # the installer is hashed again right before it runs (the pre-check may be minutes old)
             stat = gw.stat(inst["path"], checksum_algorithm="sha256")
             problem = self._installer_problem(ctx, change.target, inst["path"], inst["sha256"], stat)
@@ -363,7 +383,7 @@ class ActionModule(OsceAction):
             # re-read the build: the step must have moved the server to its level
             server.locator.forget_key("server_version")
             server.locator.forget_file("server_hotfix_history")
-            state = self._detect(ctx, server)
+            state = self._detect(ctx, server, {"installing": {change.target: started}})
             outcome["state"] = state
             if state["level"] != change.data["to_level"]:
                 raise ActionFailure(
@@ -373,8 +393,7 @@ class ActionModule(OsceAction):
                     field=f"osce_installers.{change.target}",
                     extra={"rc": rc, "log_path": log_path, "steps": done + [dict(entry, status="failed")]})
             now = self.utc_now()
-            record.put(cs.applied_name(change.target), {"step": change.target, "sha256": str(inst["sha256"]).lower(),
-                                                        "installed": now, "run_id": run_id})
+            record.put(cs.applied_name(change.target), cs.applied(change.target, inst["sha256"], now, run_id))
             outcome["records"].append(cs.applied_name(change.target))
             entry["reboot_required"] = rc == 3010
             entry["status"] = "pending_reboot" if entry["reboot_required"] else "applied"

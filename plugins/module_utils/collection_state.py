@@ -10,6 +10,11 @@ REG_SZ value per fact, each a JSON object, so one ``win_reg_stat`` reads them al
 - ``RebootDebt``: a reboot an installer asked for and nobody has done yet: ``step``, ``exit_code``,
   ``since``, ``run_id``.
 - ``Applied.<step id>``: a step this collection installed: ``step``, ``sha256``, ``installed``, ``run_id``.
+  Written first, right before the installer runs, with ``status: installing``, ``started``, ``from_build``
+  and ``to_build`` (the intent); replaced by the record above once the new build is read. A run that loses
+  the server in between (a restart, a dropped connection, a killed controller) leaves the intent, and the
+  next run confirms it when the server is on ``to_build`` coming from another build: the only installer
+  that moves the build there is the one this collection hashed and started.
 
 Times are ISO 8601 UTC (``2026-12-02T18:40:00Z``). The privilege marker keeps its own subkey
 (profile entry ``privilege_marker``); its presence shows in the key's sub keys.
@@ -23,6 +28,7 @@ RUN_LOCK = "RunLock"
 LOCK_BROKEN = "LockBroken"
 REBOOT_DEBT = "RebootDebt"
 APPLIED_PREFIX = "Applied."
+INSTALLING = "installing"   # status of an Applied.<step> intent: its installer was started, not confirmed
 MARKER_SUBKEY = "PrivilegeMarker"
 
 
@@ -33,6 +39,31 @@ def encode(payload: t.Mapping[str, t.Any]) -> str:
 
 def applied_name(step_id: str) -> str:
     return f"{APPLIED_PREFIX}{step_id}"
+
+
+def intent(step_id: str, sha256: str, run_id: str, started: str, from_build: t.Any, to_build: t.Any) -> dict[str, t.Any]:
+    """The ``Applied.<step>`` value written right before the step's installer runs."""
+    return {"step": step_id, "sha256": str(sha256).lower(), "run_id": run_id, "status": INSTALLING,
+            "started": started, "from_build": from_build, "to_build": to_build}
+
+
+def applied(step_id: str, sha256: str, installed: str, run_id: str) -> dict[str, t.Any]:
+    """The ``Applied.<step>`` value of a verified install."""
+    return {"step": step_id, "sha256": str(sha256).lower(), "installed": installed, "run_id": run_id}
+
+
+def installed_by_us(started: t.Mapping[str, t.Any] | None, sp_build: t.Any) -> bool:
+    """True when an intent's installer is what put the server on its build: the server is on ``to_build``
+    and the intent came from another build (re-applying a step over the same build proves nothing)."""
+    if not started or started.get("to_build") is None or sp_build is None:
+        return False
+    return str(sp_build) == str(started["to_build"]) and str(started.get("from_build")) != str(started["to_build"])
+
+
+def confirmed(started: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """The ``Applied.<step>`` record an intent becomes once confirmed (installed when it was started)."""
+    return applied(str(started.get("step")), str(started.get("sha256") or ""), str(started.get("started") or ""),
+                   str(started.get("run_id") or ""))
 
 
 def _decode(name: str, raw: t.Any, unreadable: list[str]) -> dict[str, t.Any] | None:
@@ -50,11 +81,11 @@ def parse_values(values: t.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
     """The record from the key's values (``None``: the key does not exist yet).
 
     Returns ``run_lock``, ``lock_broken``, ``reboot_debt`` (each a dict or ``None``), ``applied``
-    (step id -> dict), ``privilege_marker_present`` and ``unreadable`` (value names that are not a
+    (step id -> dict), ``installing`` (step id -> intent not yet confirmed), ``privilege_marker_present`` and ``unreadable`` (value names that are not a
     JSON object: reported, never trusted).
     """
     out: dict[str, t.Any] = {"exists": values is not None, "run_lock": None, "lock_broken": None,
-                             "reboot_debt": None, "applied": {}, "privilege_marker_present": False,
+                             "reboot_debt": None, "applied": {}, "installing": {}, "privilege_marker_present": False,
                              "unreadable": []}
     if values is None:
         return out
@@ -68,7 +99,8 @@ def parse_values(values: t.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
         if str(name).lower().startswith(APPLIED_PREFIX.lower()):
             decoded = _decode(str(name), raw, unreadable)
             if decoded is not None:
-                out["applied"][str(name)[len(APPLIED_PREFIX):]] = decoded
+                kind = "installing" if decoded.get("status") == INSTALLING else "applied"
+                out[kind][str(name)[len(APPLIED_PREFIX):]] = decoded
     subkeys = [str(s).lower() for s in values.get("__sub_keys__") or []]
     out["privilege_marker_present"] = MARKER_SUBKEY.lower() in subkeys
     return out

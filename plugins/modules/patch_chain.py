@@ -43,8 +43,12 @@ description:
     needed and never reboots again. A connection that drops while an installer runs is waited out the same way
     and the step is judged by the build read afterwards. Still unreachable at the deadline, the task is
     UNREACHABLE (C(changed=true))."
-  - "After a verified install the module writes C(Applied.<step id>) (C(step), C(sha256), C(installed) as ISO 8601
-    UTC, C(run_id) from O(run_id)) under the C(collection_state) key."
+  - "Right before a step's installer runs the module writes its intent as C(Applied.<step id>) (C(status=installing),
+    C(step), C(sha256), C(run_id), C(started), C(from_build), C(to_build)); after the verified install it replaces it
+    by the record C(step), C(sha256), C(installed) as ISO 8601 UTC, C(run_id) from O(run_id), under the
+    C(collection_state) key. An intent left by a run that lost the server or the controller during the install is
+    confirmed by the next run (the same record, C(installed) = C(started)) when the server is on C(to_build) coming
+    from another build; CP 5712r1's intent so confirmed also tells r1 from the original CP 5712."
   - After each step the build is read again and the task fails if the server is not on the step's resulting
     level (CP 5712r1 over CP 5712 keeps build 5712 and is told by its patch history date).
   - Steps already applied are skipped, so a second run makes no installer call.
@@ -53,8 +57,8 @@ description:
   - "Round trips: 1 registry read and 1 patch history read to detect the level, 1 read of the collection's record
     (1 more when it holds a reboot debt); when a step is due, 1 disk read, 1 C(ansible.windows.win_stat) per
     selected installer and 4 registry reads (reboot signals, last shutdown); per step applied, 1
-    C(ansible.windows.win_stat), 1 installer run, 2 reads and 1 C(ansible.windows.win_regedit) (C(Applied.<step>);
-    1 more for C(RebootDebt)); before each further step of the same task, 4 registry reads."
+    C(ansible.windows.win_stat), 1 installer run, 2 reads and 2 C(ansible.windows.win_regedit) (the intent, then
+    C(Applied.<step>); 1 more for C(RebootDebt)); before each further step of the same task, 4 registry reads."
 options:
   step:
     description:

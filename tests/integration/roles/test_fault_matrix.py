@@ -291,11 +291,6 @@ def fails_clearly_or_holds(run: Run) -> None:
 
 # Known losses this matrix found and that are not fixed yet (strict: they fail loudly once fixed).
 KNOWN = {
-    "unreachable-server-first": "a server lost right after an install has no Applied.<step> record: patch_chain writes "
-                                "it after the install, and the rerun (step already installed) never writes it",
-    "unreachable-server-last": "same loss for CP 5712r1: without Applied.cp5712r1 the rerun reads build 5712 as the "
-                               "original CP 5712, the installer reports r1 already installed, and verify fails "
-                               "server_not_on_target: the rerun does not converge",
     "port_conflict-last": "the iSPS ports CP 5712r1 skipped while 8082 was held are configured by the rerun in another "
                           "order/place than on a clean server (httpd.conf Listen lines, ofcscan.ini): equivalent or not, "
                           "the host state differs from a clean run's",

@@ -334,3 +334,42 @@ def test_a_pre_check_neither_reads_nor_keeps_the_prediction():
     # a task with check_mode: true inside a real run predicts nothing
     res, _action = run(fake, inst, {"step": "all"}, check_mode=True, task_vars={"ansible_check_mode": False})
     assert res["changed"] and "ansible_facts" not in res
+
+
+def test_an_install_whose_server_was_lost_is_confirmed_by_the_next_run():
+    # CP 5712r1's installer restarts the server, which does not come back in time: no Applied record yet
+    fake, inst = setup(level_build=5495)
+    shutdown(fake, 1)
+    restarting(fake, inst, "cp5712r1", down=10**6)
+    action, tv = make_action(ActionModule, {"build_map": BUILD_MAP, "installers": inst, "reboot_timeout": 60,
+                                            "include_patch2": False}, fake, task_vars={"osce_run_id": "lost"})
+    ticks = iter(range(0, 10**6, 15))
+    action.sleep = lambda seconds: None
+    action.clock = lambda: next(ticks)
+    assert action.run(task_vars=tv).get("unreachable")
+    started = record(fake, "Applied.cp5712r1")
+    assert started["status"] == "installing" and (started["from_build"], started["to_build"]) == (5495, 5712)
+    assert started["run_id"] == "lost" and started["sha256"] == inst["cp5712r1"]["sha256"]
+
+    # the server is back on 5712 (undated history: only the intent tells r1 from the original CP 5712)
+    fake.down_for = 0
+    fake.put(HIST, "")
+    res, action = run(fake, inst, {"include_patch2": False, "run_id": "rerun"})
+    assert not res.get("failed"), res.get("msg")
+    assert res["level"] == "cp5712r1" and res["changed"] is True and action.gateway.installer_calls == 0
+    assert record(fake, "Applied.cp5712r1") == {"step": "cp5712r1", "sha256": inst["cp5712r1"]["sha256"],
+                                                "installed": started["started"], "run_id": "lost"}
+    res, _action = run(fake, inst, {"include_patch2": False, "run_id": "third"})
+    assert res["changed"] is False
+
+
+def test_an_intent_the_build_does_not_prove_is_not_confirmed():
+    # the installer of CP 5495 never ran to the end (the build stayed): the step is due again, no record
+    fake, inst = setup(level_build=4100)
+    fake.set_reg(STATE_KEY, "Applied.cp5495", json.dumps({"step": "cp5495", "sha256": inst["cp5495"]["sha256"],
+                                                          "run_id": "lost", "status": "installing",
+                                                          "started": "2026-12-03T10:00:00Z", "from_build": 4100,
+                                                          "to_build": 5495}))
+    res, _action = run(fake, inst, {"step": "next"}, check_mode=True)
+    assert [s["id"] for s in res["steps"]] == ["cp5495"]
+    assert record(fake, "Applied.cp5495")["status"] == "installing"
