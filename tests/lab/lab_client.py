@@ -42,23 +42,27 @@ def start_server(addr: bytes) -> None:
                      start_new_session=True)
 
 
-def connect(addr: bytes) -> socket.socket:
+def try_connect(addr: bytes) -> socket.socket | None:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.connect(addr)
         return sock
     except OSError:
         sock.close()
+        return None
+
+
+def connect(addr: bytes) -> socket.socket:
+    sock = try_connect(addr)
+    if sock is not None:
+        return sock
     start_server(addr)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            sock.connect(addr)
+        sock = try_connect(addr)
+        if sock is not None:
             return sock
-        except OSError:
-            sock.close()
-            time.sleep(0.01)
+        time.sleep(0.01)
     raise OSError("the lab fork server did not start")
 
 
