@@ -70,11 +70,8 @@ class ActionModule(OsceAction):
         if "collection_state" in subset or (stated is None and facts["sp_build"] in r1_builds):
             # Our own record decides CP 5712 vs 5712r1 first: read only when the build is 5712 (or asked).
             state = CollectionState(server.locator).read()
-            evidence["applied_record"] = state["applied"].get(R1_STEP)
-            started = state["installing"].get(R1_STEP)
-            if evidence["applied_record"] is None and cs.installed_by_us(started, facts["sp_build"]):
-                # CP 5712r1's installer ran and the connection was lost before its record: the build proves it
-                evidence["applied_record"] = cs.confirmed(started)
+            # (or its intent, when the connection was lost before the record and the build proves it)
+            evidence["applied_record"] = cs.applied_or_confirmed(state, R1_STEP, facts["sp_build"])
         detection = detect_level(evidence, ctx.catalog.levels)
         facts.update(level=detection.level, level_name=detection.display_name,
                      level_reasons=list(detection.reasons), warnings=list(detection.warnings))

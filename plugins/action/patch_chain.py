@@ -25,7 +25,7 @@ from ansible_collections.osce.patching.plugins.module_utils import collection_st
 from ansible_collections.osce.patching.plugins.module_utils import prediction as prediction_core
 from ansible_collections.osce.patching.plugins.module_utils.chain import plan_chain
 from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError, format_value
-from ansible_collections.osce.patching.plugins.module_utils.levels import R1_STEP, DISPLAY_NAMES, detect_level, level_index
+from ansible_collections.osce.patching.plugins.module_utils.levels import DISPLAY_NAMES, R1_STEP, detect_level, level_index
 from ansible_collections.osce.patching.plugins.plugin_utils._action_base import (
     ActionFailure, Change, Context, OsceAction,
 )
@@ -66,10 +66,7 @@ class ActionModule(OsceAction):
             basics = server.basics()
             history = server.patch_history()
         # this collection's own record of CP 5712r1 (or its confirmed intent) tells r1 from the original 5712
-        r1 = (recorded.get("applied") or {}).get(R1_STEP)
-        started = (recorded.get("installing") or {}).get(R1_STEP)
-        if r1 is None and cs.installed_by_us(started, basics["sp_build"]):
-            r1 = cs.confirmed(started)
+        r1 = cs.applied_or_confirmed(recorded, R1_STEP, basics["sp_build"])
         detection = detect_level({"server_version": basics["version"], "sp_build": basics["sp_build"],
                                   "patch_history": history, "applied_record": r1}, ctx.catalog.levels)
         return {"level": detection.level, "build": basics["sp_build"], "version": basics["version"],

@@ -66,6 +66,16 @@ def confirmed(started: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
                    str(started.get("run_id") or ""))
 
 
+def applied_or_confirmed(recorded: t.Mapping[str, t.Any], step_id: str, sp_build: t.Any) -> dict[str, t.Any] | None:
+    """A step's ``Applied.<step>`` record from ``parse_values``' result, or the record its intent becomes when the
+    build proves it (``installed_by_us``); ``None`` when neither."""
+    record = (recorded.get("applied") or {}).get(step_id)
+    started = (recorded.get("installing") or {}).get(step_id)
+    if record is None and installed_by_us(started, sp_build):
+        return confirmed(started)
+    return record
+
+
 def _decode(name: str, raw: t.Any, unreadable: list[str]) -> dict[str, t.Any] | None:
     try:
         value = json.loads(str(raw))
@@ -81,8 +91,8 @@ def parse_values(values: t.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
     """The record from the key's values (``None``: the key does not exist yet).
 
     Returns ``run_lock``, ``lock_broken``, ``reboot_debt`` (each a dict or ``None``), ``applied``
-    (step id -> dict), ``installing`` (step id -> intent not yet confirmed), ``privilege_marker_present`` and ``unreadable`` (value names that are not a
-    JSON object: reported, never trusted).
+    (step id -> dict), ``installing`` (step id -> intent not yet confirmed), ``privilege_marker_present``
+    and ``unreadable`` (value names that are not a JSON object: reported, never trusted).
     """
     out: dict[str, t.Any] = {"exists": values is not None, "run_lock": None, "lock_broken": None,
                              "reboot_debt": None, "applied": {}, "installing": {}, "privilege_marker_present": False,

@@ -370,6 +370,9 @@ def test_an_intent_the_build_does_not_prove_is_not_confirmed():
                                                           "run_id": "lost", "status": "installing",
                                                           "started": "2026-12-03T10:00:00Z", "from_build": 4100,
                                                           "to_build": 5495}))
-    res, _action = run(fake, inst, {"step": "next"}, check_mode=True)
-    assert [s["id"] for s in res["steps"]] == ["cp5495"]
-    assert record(fake, "Applied.cp5495")["status"] == "installing"
+    res, _action = run(fake, inst, {"step": "next", "run_id": "rerun"})
+    assert not res.get("failed"), res.get("msg")
+    assert [s["id"] for s in res["steps"]] == ["cp5495"] and res["build"] == 5495
+    # installed again by this run and recorded by it, not confirmed from the stale intent (run "lost")
+    rec = record(fake, "Applied.cp5495")
+    assert rec["run_id"] == "rerun" and "status" not in rec and rec["installed"] != "2026-12-03T10:00:00Z"

@@ -26,3 +26,16 @@ def test_a_value_that_is_not_a_json_object_is_reported_not_trusted():
     record = cs.parse_values({"RebootDebt": "yes", "Applied.sp3": "[1]", "__sub_keys__": []})
     assert record["reboot_debt"] is None and record["applied"] == {}
     assert sorted(record["unreadable"]) == ["Applied.sp3", "RebootDebt"]
+
+
+def test_an_intent_is_apart_from_applied_and_confirmed_only_by_a_build_it_moved_to():
+    started = cs.intent("cp5712r1", "AB", "lost", "2026-12-03T10:00:00Z", 5495, 5712)
+    state = cs.parse_values({"Applied.cp5712r1": cs.encode(started)})
+    assert state["applied"] == {} and state["installing"]["cp5712r1"]["from_build"] == 5495
+    want = {"step": "cp5712r1", "sha256": "ab", "installed": "2026-12-03T10:00:00Z", "run_id": "lost"}
+    assert cs.applied_or_confirmed(state, "cp5712r1", 5712) == want
+    assert cs.applied_or_confirmed(state, "cp5712r1", 5495) is None   # the installer did not move the build
+    over_itself = cs.parse_values({"Applied.cp5712r1": cs.encode(cs.intent("cp5712r1", "ab", "r", "t", 5712, 5712))})
+    assert cs.applied_or_confirmed(over_itself, "cp5712r1", 5712) is None   # r1 over CP 5712: the build proves nothing
+    done = cs.parse_values({"Applied.cp5712r1": cs.encode(cs.applied("cp5712r1", "ab", "t", "r"))})
+    assert cs.applied_or_confirmed(done, "cp5712r1", 5712) == cs.applied("cp5712r1", "ab", "t", "r")
