@@ -8,7 +8,7 @@ import typing as t
 
 from ansible_collections.osce.patching.plugins.module_utils import collection_state as cs
 from ansible_collections.osce.patching.plugins.module_utils import prediction as prediction_core
-from ansible_collections.osce.patching.plugins.module_utils.chain import plan_chain
+from ansible_collections.osce.patching.plugins.module_utils.chain import DONE_LEVELS, plan_chain
 from ansible_collections.osce.patching.plugins.module_utils.ini import parse_ini
 from ansible_collections.osce.patching.plugins.module_utils.levels import (
     R1_STEP, R1_VARIABLE, detect_level, normalize_build_map, parse_statement,
@@ -92,7 +92,7 @@ class ActionModule(OsceAction):
             facts["collection_state"] = prediction_core.collection_state(state, self.prediction(ctx))
         facts["cp5712r1_evidence"] = {"stated": stated, "applied_record": evidence.get("applied_record"),
                                       "record_read": state is not None}
-        facts["cp_installed"] = detection.level in ("cp5712r1", "osce11")
+        facts["cp_installed"] = detection.level in DONE_LEVELS
         facts["profile_entries"] = server.locator.used_entries()
         return facts
 

@@ -27,6 +27,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from ansible_collections.osce.patching.plugins.module_utils.chain import DONE_LEVELS
+
 FACT = "osce_prediction"
 
 #: The server facts a predicted install replaces (everything else in ``osce_server`` is read).
@@ -92,7 +94,7 @@ def installed(prediction: Mapping[str, Any], *, level: str, level_name: str | No
               client_build: int | None, step: str, run_id: str | None = None) -> dict[str, Any]:
     """The prediction after the install of ``step`` left the server on ``level``."""
     source = "predicted (check mode)"
-    server = {"level": level, "sp_build": sp_build, "cp_installed": level in ("cp5712r1", "osce11"),
+    server = {"level": level, "sp_build": sp_build, "cp_installed": level in DONE_LEVELS,
               "client_program": {"build": client_build, "source": source}}
     if level_name:
         server["level_name"] = level_name
