@@ -368,10 +368,16 @@ def unmapped_build_fix(build: int, build_map: Mapping[str, Any] | None) -> str:
     unmapped = [lvl for lvl in LEVELS[lo + 1:hi] if lvl in BUILD_LEVELS and not builds.get(lvl)]
     parts: list[str] = []
     if unmapped:
-        guess = "sp3_patch1_1" if "sp3_patch1_1" in unmapped else unmapped[-1]
-        parts.append(f"if it is {DISPLAY_NAMES[guess]} (its build is not in the map; the ordering allows "
-                     f"{', '.join(unmapped)}), add the build from the patch readme: "
-                     f"`osce_build_map: {{{guess}: {build}}}`")
+        if len(unmapped) == 1:
+            parts.append(f"if it is {DISPLAY_NAMES[unmapped[0]]} (its build is not in the map; the build order allows "
+                         f"only it), add the build from its readme: `osce_build_map: {{{unmapped[0]}: {build}}}`")
+        else:
+            # no guess among them: naming a later level than the server's would skip installs it needs
+            allowed = ", ".join(f"{lvl} ({DISPLAY_NAMES[lvl]})" for lvl in unmapped)
+            parts.append(f"if the server is on a level whose build is not in the map (by the build order one of "
+                         f"{allowed}), find which from Server_Version and the patch readmes and add the build under "
+                         f"it: `osce_build_map: {{LEVEL: {build}}}` - the chain is then planned from LEVEL, so a "
+                         f"level later than the server's would skip installs it needs")
     if below:
         known = ", ".join(str(b) for b in builds[below])
         parts.append(f"{'or ' if parts else ''}if it is {DISPLAY_NAMES[below]} (build {known}, the nearest level "

@@ -116,7 +116,7 @@ def test_unknown_build_error_shows_evidence_and_how_to_fix():
     text = str(info.value)
     assert "\n" not in text
     assert "4601" in text and "10.6" in text and "SP3=4000" in text
-    assert "osce_build_map: {sp3_patch1_1: 4601}" in text
+    assert "osce_build_map: {LEVEL: 4601}" in text and "osce_build_map: {sp3: [4000, 4601]}" in text
 
 
 def test_build_list_values_and_multiple_matches():
@@ -253,6 +253,30 @@ def test_unmapped_build_fix_names_the_nearest_level_below(build, below, hotfix_m
     # following the Fix works: the build is then that level
     merged = {**LAB_BUILDS, below: [LAB_BUILDS[below], build]}
     assert detect_level(ev(build=build), merged).level == below
+
+
+@pytest.mark.parametrize("build", [1500, 3100])
+def test_unmapped_build_with_the_shipped_map_guesses_no_level(build):
+    """The shipped catalog knows only 5495 and 5712: a build below them could be any of GM .. SP3 Patch 1.1,
+    and suggesting one (once: sp3_patch1_1) would skip SP3 or Patch 1.1 on a server below it."""
+    import pathlib
+    import yaml
+    shipped = yaml.safe_load((pathlib.Path(__file__).parents[4] / "data" / "catalog.yml").read_text())["levels"]
+    with pytest.raises(OsceError) as info:
+        detect_level(ev(build=build), shipped)
+    text = str(info.value)
+    assert f"`osce_build_map: {{LEVEL: {build}}}`" in text
+    assert all(f"{lvl} (" in text for lvl in ("gm", "sp1", "sp2", "sp3", "sp3_patch1", "sp3_patch1_1"))
+    assert "{sp3_patch1_1:" not in text and "would skip installs" in text
+
+
+def test_unmapped_build_with_one_level_allowed_names_it():
+    # between CP 5495 and CP 5712 only Patch 2 is unmapped: that one, or CP 5495 with a hotfix
+    shipped = {"cp5495": 5495, "cp5712": 5712, "cp5712r1": 5712}
+    with pytest.raises(OsceError) as info:
+        detect_level(ev(build=5600), shipped)
+    assert "`osce_build_map: {sp3_patch2: 5600}`" in str(info.value)
+    assert "`osce_build_map: {cp5495: [5495, 5600]}`" in str(info.value)
 
 
 def test_unmapped_build_below_every_known_level():
