@@ -11,7 +11,7 @@ from ansible_collections.osce.patching.plugins.module_utils import prediction as
 from ansible_collections.osce.patching.plugins.module_utils.chain import DONE_LEVELS, plan_chain
 from ansible_collections.osce.patching.plugins.module_utils.ini import parse_ini
 from ansible_collections.osce.patching.plugins.module_utils.levels import (
-    R1_STEP, R1_VARIABLE, detect_level, normalize_build_map, parse_statement,
+    R1_STEP, detect_level, normalize_build_map,
 )
 from ansible_collections.osce.patching.plugins.plugin_utils import _server
 from ansible_collections.osce.patching.plugins.plugin_utils._action_base import Context, OsceAction
@@ -57,10 +57,7 @@ class ActionModule(OsceAction):
         facts.update(server.ofcscan())                # round trip 2: ofcscan.ini
         facts["patch_history"] = server.patch_history() if "patch_history" in subset else "unknown"
         facts["web_server"] = server.web_server() if "web_server" in subset else {"kind": "unknown", "source": "not read"}
-        stated = ctx.args.get("cp5712r1_installed")
-        if stated is None:
-            stated = ctx.task_vars.get(R1_VARIABLE)
-        stated = parse_statement(stated, R1_VARIABLE)
+        stated = _server.r1_statement(ctx)
         history = (history_with_raw_dates(facts["patch_history"], server.locator.file_text("server_hotfix_history"))
                    if "patch_history" in subset else [])
         evidence = {"server_version": facts["version"], "sp_build": facts["sp_build"], "patch_history": history,

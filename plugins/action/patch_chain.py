@@ -30,7 +30,7 @@ from ansible_collections.osce.patching.plugins.plugin_utils._action_base import 
     ActionFailure, Change, Context, OsceAction,
 )
 from ansible_collections.osce.patching.plugins.plugin_utils._gateway import HostUnreachable
-from ansible_collections.osce.patching.plugins.plugin_utils._server import ServerReader, reboot_signals, shutdown_mark
+from ansible_collections.osce.patching.plugins.plugin_utils._server import ServerReader, r1_statement, reboot_signals, shutdown_mark
 from ansible_collections.osce.patching.plugins.plugin_utils._state import CollectionState
 
 REBOOT_CODES = (3010, 1641)
@@ -68,7 +68,8 @@ class ActionModule(OsceAction):
         # this collection's own record of CP 5712r1 (or its confirmed intent) tells r1 from the original 5712
         r1 = cs.applied_or_confirmed(recorded, R1_STEP, basics["sp_build"])
         detection = detect_level({"server_version": basics["version"], "sp_build": basics["sp_build"],
-                                  "patch_history": history, "applied_record": r1}, ctx.catalog.levels)
+                                  "patch_history": history, "applied_record": r1,
+                                  "cp5712r1_installed": r1_statement(ctx)}, ctx.catalog.levels)
         return {"level": detection.level, "build": basics["sp_build"], "version": basics["version"],
                 "install_path": basics["install_path"]}
 
@@ -380,7 +381,13 @@ class ActionModule(OsceAction):
             # re-read the build: the step must have moved the server to its level
             server.locator.forget_key("server_version")
             server.locator.forget_file("server_hotfix_history")
-            state = self._detect(ctx, server, {"installing": {change.target: started}})
+            # the success exit of the installer hashed above is all a step that keeps the build has (r1 over an
+            # early CP 5712: without it a server whose history cannot be read would reinstall r1 on every run);
+            # a lost connection leaves only the intent, which the build confirms when it moved
+            evidence: dict[str, t.Any] = {"installing": {change.target: started}}
+            if not entry.get("connection_lost"):
+                evidence["applied"] = {change.target: cs.confirmed(started)}
+            state = self._detect(ctx, server, evidence)
             outcome["state"] = state
             if state["level"] != change.data["to_level"]:
                 raise ActionFailure(

@@ -65,7 +65,8 @@ options:
         (CP 5712 and its r1 repack share the build, FAQ Q13) - C(true), C(false), or empty to let the collection
         decide.
       - When omitted, the play variable C(osce_cp5712r1_installed) is used.
-      - "Evidence in order of trust: this statement; this collection's record C(Applied.cp5712r1) (written by
+      - "Evidence in order of trust: this statement (a C(false) yields to the record below, a later fact, with a
+        warning); this collection's record C(Applied.cp5712r1) (written by
         M(osce.patching.patch_chain) after a verified install, read only when the build is 5712 - no extra round
         trip on other builds); the install date in the patch history (the latest entry with build 5712; before
         2015-01-23 is the original CP). An ambiguous slash date (C(10/01/2015), day and month both 12 or less)

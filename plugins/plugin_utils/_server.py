@@ -14,7 +14,7 @@ import typing as t
 
 from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
 from ansible_collections.osce.patching.plugins.module_utils.ini import parse_hotfix_history
-from ansible_collections.osce.patching.plugins.module_utils.levels import parse_int
+from ansible_collections.osce.patching.plugins.module_utils.levels import R1_VARIABLE, parse_int, parse_statement
 from ansible_collections.osce.patching.plugins.module_utils.profile import DEFAULT_OFF_VALUE, DEFAULT_ON_VALUE, ISPS_PORT_ENTRIES
 from ansible_collections.osce.patching.plugins.module_utils.verdicts import parse_build
 from ansible_collections.osce.patching.plugins.plugin_utils._locations import UNKNOWN, Locator
@@ -34,6 +34,15 @@ def privilege_state(value: t.Any, on_value: str = DEFAULT_ON_VALUE, off_value: s
     if text == str(off_value).strip().lower():
         return "off"
     return UNKNOWN
+
+
+def r1_statement(ctx: t.Any) -> bool | None:
+    """The administrator's CP 5712r1 statement: the task's ``cp5712r1_installed`` option, else the play
+    variable (``None``: not stated; anything but a boolean or empty is refused with the variable's name)."""
+    stated = ctx.args.get("cp5712r1_installed")
+    if stated is None:
+        stated = ctx.task_vars.get(R1_VARIABLE)
+    return parse_statement(stated, R1_VARIABLE)
 
 
 def client_build_from_catalog(catalog: t.Any, level: str) -> dict[str, t.Any]:

@@ -26,11 +26,13 @@ def plain_interpreter():
 
 
 def address() -> bytes:
-    """One server per interpreter, lab library and module search path (abstract socket: no path limit)."""
+    """One server per interpreter, lab library, module search path and version of the lab code it preloads
+    (an edited osce_lab module gets a new server, never the old code; abstract socket: no path limit)."""
     import hashlib
-    server = os.path.join(LIB, "osce_lab", "forkserver.py")
+    code = sorted((e.name, e.stat().st_mtime_ns) for e in os.scandir(os.path.join(LIB, "osce_lab"))
+                  if e.name.endswith((".py", ".json")))
     key = "\0".join([PYTHON, LIB, os.environ.get("PYTHONPATH", ""), os.environ.get("OSCE_LAB_PYCACHE", ""),
-                     str(os.stat(server).st_mtime_ns)])
+                     repr(code)])
     return b"\0osce-lab-forkserver-" + hashlib.sha1(key.encode()).hexdigest()[:24].encode()
 
 

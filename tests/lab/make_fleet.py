@@ -89,6 +89,9 @@ def parse_args(argv=None):
     ap.add_argument("--port-conflict", type=int, action="append", default=[],
                     help="a non-OSCE process listens on PORT on the server (repeatable)")
     ap.add_argument("--cp5712-installed-on", help="YYYY-MM-DD install date of CP 5712 (levels cp5712/cp5712r1)")
+    ap.add_argument("--no-patch-history", action="store_true",
+                    help="the server has no Admin\\hotfix_history.ini and its installers write none (a history "
+                         "nobody can read: CP 5712 cannot be told from r1 by date)")
     ap.add_argument("--fault", action="append", default=[], metavar="HOST:KIND[@ARG]")
     ap.add_argument("--seed", type=int, default=0)
     # extras
@@ -183,7 +186,6 @@ def make_server(a, rng, mtime):
                 "Client Privilege": {}}
     files = {
         lp + "ofcscan.ini": {"content": ini(settings)},
-        lp + "Admin\\hotfix_history.ini": {"content": ini(hist)},
         lp + "Pccnt\\Common\\Tmlisten.exe": {"version": file_version(build, version), "size": 1_843_200},
         lp + f"Pccnt\\Common\\icrc$oth.{AGENT_PATTERN:03d}": {"size": 8 * MB, "version": f"11.{AGENT_PATTERN}.00"},
         lp + "WSS\\ptngrowth.ini": {"content": ini({"COOLDOWN": {"MAX_UPDATE_CONNECTION": 5,
@@ -191,6 +193,8 @@ def make_server(a, rng, mtime):
         lp + "CmAgent\\Product.ini": {"content": ini({"Product": {"Version": version, "Build": build}})},
         "\\\\osce-srv\\ofcscan\\AutoPcc.exe": {"version": file_version(build, version), "size": 420_000},
     }
+    if not a.no_patch_history:
+        files[lp + "Admin\\hotfix_history.ini"] = {"content": ini(hist)}
     for p, f in files.items():
         f.setdefault("mtime", mtime)
         h["files"][p] = f
@@ -204,6 +208,8 @@ def make_server(a, rng, mtime):
     pk = LEVEL_PACKAGE.get(a.server_level, (50.0, 60.0))  # sizes of the level's own client package
     h["osce"] = {"web": a.web, "crcz_with_package": a.server_level != "cp5712",
                  "client_package_bytes": {"x86": int(pk[0] * MB), "x64": int(pk[1] * MB)}}
+    if a.no_patch_history:
+        h["osce"]["no_patch_history"] = True   # osce.run_installer writes no history either
     if a.web == "apache":
         conf = lp + "..\\Apache2\\conf\\httpd.conf"
         from osce_lab.state import norm_path

@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from labfleet import Fleet, Run, make_fleet, needs_lab, run_playbook
+from labfleet import Fleet, Run, make_fleet, needs_lab, osce_values, run_playbook
 
 pytestmark = [needs_lab]
 
@@ -206,3 +206,21 @@ def test_offline_client_reported_then_picked_up_by_rerun(tmp_path):
     rerun = run_playbook(fleet)
     assert rerun.rc == 0, rerun.out[-4000:]
     assert fleet.client(offline[0])["build"] == 5712
+
+
+def test_r1_over_cp5712_with_no_readable_history_converges(tmp_path):
+    """Issue 15: CP 5712 with no patch history reads as the original CP and r1 is re-applied (FAQ Q13).
+    The repack keeps build 5712, so its installer's success exit is what proves it: one run converges,
+    and later runs change nothing - also when the administrator states `osce_cp5712r1_installed: false`
+    (what the CP was before this collection re-applied r1)."""
+    fleet = make_fleet(tmp_path, "cp5712", "apache", 1, "--no-patch-history")
+    run = run_playbook(fleet)
+    assert run.rc == 0, run.out[-4000:]
+    assert "whether it is the r1 repack is unknown" in run.out   # the reading is said, not hidden
+    assert fleet.patch_history() == [] and fleet.server_build() == ("10.6", 5712)
+    record = osce_values(fleet)["Applied.cp5712r1"]
+    assert json.loads(record)["step"] == "cp5712r1" and "status" not in json.loads(record)
+    for args in ((), ("-e", "osce_cp5712r1_installed=false")):
+        again = run_playbook(fleet, "playbooks/site.yml", *args)
+        assert again.rc == 0 and again.changed_hosts() == {}, again.out[-4000:]
+        assert osce_values(fleet)["Applied.cp5712r1"] == record   # r1 not installed again

@@ -232,11 +232,12 @@ def run_installer(fleet: Fleet, server_path: Path, spec: dict, now_date: str) ->
             new.update({k: v for k, v in f.items() if k != "path"})
             new["mtime"] = spec.get("_now_epoch", new.get("mtime", 0))
             h.put_file(p, **new)
-        hist = srv.p("Admin\\hotfix_history.ini")
-        text = h.read_text(hist) or ""
-        text = ini_set(text, spec["display_name"], "Build", spec["build"])
-        text = ini_set(text, spec["display_name"], "InstallDate", now_date)
-        h.write_text(hist, text)
+        if not h.data["osce"].get("no_patch_history"):   # make_fleet --no-patch-history
+            hist = srv.p("Admin\\hotfix_history.ini")
+            text = h.read_text(hist) or ""
+            text = ini_set(text, spec["display_name"], "Build", spec["build"])
+            text = ini_set(text, spec["display_name"], "InstallDate", now_date)
+            h.write_text(hist, text)
         for k, v in spec.get("ini", {}).items():
             sec, _, key = k.partition("/")
             srv.set_ini(sec, key, v)

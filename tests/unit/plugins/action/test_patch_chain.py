@@ -376,3 +376,39 @@ def test_an_intent_the_build_does_not_prove_is_not_confirmed():
     # installed again by this run and recorded by it, not confirmed from the stale intent (run "lost")
     rec = record(fake, "Applied.cp5495")
     assert rec["run_id"] == "rerun" and "status" not in rec and rec["installed"] != "2026-12-03T10:00:00Z"
+
+
+def test_r1_over_cp5712_without_a_readable_history_is_applied_once():
+    """A CP 5712 server whose history gives no install date reads as the original CP (FAQ Q13: re-apply r1).
+    The r1 installer keeps the build, so only its success exit proves the repack: the install is recorded
+    and the next run has nothing to do (it used to fail the post-install check and reinstall every run)."""
+    fake, inst = setup(level_build=5712)
+
+    def r1_without_history(f):
+        return 0   # succeeds; the server's build stays 5712 and the history stays unreadable
+    fake.installers[inst["cp5712r1"]["path"].lower()] = r1_without_history
+    res, action = run(fake, inst)
+    assert not res.get("failed"), res.get("msg")
+    assert [s["id"] for s in res["steps"]] == ["cp5712r1"] and res["level"] == "cp5712r1"
+    assert action.gateway.installer_calls == 1
+    rec = record(fake, "Applied.cp5712r1")
+    assert rec["step"] == "cp5712r1" and "status" not in rec
+    res2, action = run(fake, inst)
+    assert res2["changed"] is False and action.gateway.installer_calls == 0
+
+
+def test_the_r1_statement_decides_for_patch_chain_too():
+    fake, inst = setup(level_build=5712)
+    # stated true: nothing to install on a 5712 server whatever its history says
+    res, action = run(fake, inst, task_vars={"osce_cp5712r1_installed": True})
+    assert res["changed"] is False and res["steps"] == [] and action.gateway.installer_calls == 0
+    # stated false: r1 is re-applied once; the record then wins over the statement (rerun: nothing to do)
+    res, action = run(fake, inst, task_vars={"osce_cp5712r1_installed": False})
+    assert not res.get("failed"), res.get("msg")
+    assert [s["id"] for s in res["steps"]] == ["cp5712r1"] and action.gateway.installer_calls == 1
+    res, action = run(fake, inst, task_vars={"osce_cp5712r1_installed": False})
+    assert res["changed"] is False and action.gateway.installer_calls == 0
+    # junk is refused naming the variable, before anything is installed
+    fake2, inst2 = setup(level_build=5712)
+    res, action = run(fake2, inst2, task_vars={"osce_cp5712r1_installed": "maybe"})
+    assert res["failed"] and "osce_cp5712r1_installed" in res["msg"] and action.gateway.installer_calls == 0

@@ -224,9 +224,11 @@ def test_an_unreadable_history_converges_once_the_fact_is_stated():
     assert detect_level({**ev(build=5712), "cp5712r1_installed": ""}, LAB_BUILDS).level == "cp5712"
 
 
-def test_statement_false_against_our_record_warns():
+def test_statement_false_against_our_record_warns_and_the_record_wins():
+    # "false" said what the CP was; r1 installed and verified since must not be re-applied on every run
     det = detect_level({**ev(build=5712), "cp5712r1_installed": False, "applied_record": RECORD}, LAB_BUILDS)
-    assert det.level == "cp5712" and "Applied.cp5712r1" in det.warnings[0]
+    assert det.level == "cp5712r1" and "Applied.cp5712r1" in det.warnings[0] and "remove the statement" in det.warnings[0]
+    assert detect_level({**ev(build=5712), "cp5712r1_installed": False}, LAB_BUILDS).level == "cp5712"
 
 
 def test_statement_on_another_build_is_ignored_with_a_warning():
