@@ -81,6 +81,7 @@ class ActionModule(OsceAction):
         shared = (server.fact() or {}).get("collection_state") if ctx.check_mode else None
         recorded = shared if isinstance(shared, dict) and "reboot_debt" in shared else record.read()
         ctx.notes["installing"] = dict(recorded.get("installing") or {})
+        ctx.notes["check_failed"] = dict(recorded.get("check_failed") or {})
         state = self._detect(ctx, server, recorded)
         predicted = (self.prediction(ctx).get("server") or {}) if ctx.args["predict"] else {}
         if predicted.get("level"):
@@ -160,6 +161,13 @@ class ActionModule(OsceAction):
                 continue
             stat = gw.stat(inst.path, checksum_algorithm="sha256")
             problem = self._installer_problem(ctx, s.step_id, inst.path, inst.sha256, stat)
+            failed = ctx.notes["check_failed"].get(s.step_id)
+            if problem is None and cs.given_up(failed, inst.sha256):
+                problem = OsceError(f"osce_installers.{s.step_id}", f"this installer already ran {failed['attempts']} "
+                                    f"times (runs {', '.join(failed.get('runs') or [])}) and each time the server stayed "
+                                    f"on {failed.get('level_read')} (build {failed.get('build_read')}) instead of reaching "
+                                    f"{failed.get('expected_level')}: it is not run a third time",
+                                    fix=self._check_failed_fix(ctx, s.step_id))
             if problem is not None:
                 problems.append(problem)
                 continue
@@ -183,6 +191,15 @@ class ActionModule(OsceAction):
         if problems:
             raise self._problems(problems, reboot)
         return changes
+
+    @staticmethod
+    def _check_failed_fix(ctx: Context, step_id: str) -> str:
+        fix = (f"read the installer log ({step_id}); if the server's build is right and the map is wrong, correct "
+               f"osce_build_map; a different installer (another sha256) is tried again, and deleting the value "
+               f"Applied.{step_id} under HKLM:\\SOFTWARE\\osce.patching on {ctx.host} lets this one run again")
+        if step_id == R1_STEP:
+            fix += (". CP 5712r1 keeps build 5712: if the server has r1, state it with osce_cp5712r1_installed: true")
+        return fix
 
     @staticmethod
     def _installer_problem(ctx: Context, step_id: str, path: str, sha256: str,
@@ -390,12 +407,20 @@ class ActionModule(OsceAction):
             state = self._detect(ctx, server, evidence)
             outcome["state"] = state
             if state["level"] != change.data["to_level"]:
+                # kept on the server: the same installer failing this check twice is not run a third time
+                failed = cs.check_failed(started, ctx.notes["check_failed"].get(change.target), self.utc_now(), rc,
+                                         state["level"], state["build"], change.data["to_level"])
+                record.put(cs.applied_name(change.target), failed)
+                again = (f"; this installer failed the check {failed['attempts']} times, so it will not be run again"
+                         if failed["attempts"] >= cs.MAX_CHECK_FAILURES else "")
                 raise ActionFailure(
                     f"{change.target} exited {rc} but the server is on {state['level']} (build {state['build']}), "
-                    f"not {change.data['to_level']} (build {change.data['build']})",
+                    f"not {change.data['to_level']} (build {change.data['build']}){again}",
+                    self._check_failed_fix(ctx, change.target) if again else
                     "check the installer log and the build map (osce_build_map) for this step",
                     field=f"osce_installers.{change.target}",
-                    extra={"rc": rc, "log_path": log_path, "steps": done + [dict(entry, status="failed")]})
+                    extra={"rc": rc, "log_path": log_path, "steps": done + [dict(entry, status="failed")],
+                           "check_failed": failed})
             now = self.utc_now()
             record.put(cs.applied_name(change.target), cs.applied(change.target, inst["sha256"], now, run_id))
             outcome["records"].append(cs.applied_name(change.target))

@@ -14,7 +14,10 @@ REG_SZ value per fact, each a JSON object, so one ``win_reg_stat`` reads them al
   and ``to_build`` (the intent); replaced by the record above once the new build is read. A run that loses
   the server in between (a restart, a dropped connection, a killed controller) leaves the intent, and the
   next run confirms it when the server is on ``to_build`` coming from another build: the only installer
-  that moves the build there is the one this collection hashed and started.
+  that moves the build there is the one this collection hashed and started. An install whose installer
+  succeeded but whose server did not reach the step's level is recorded with ``status: check_failed``,
+  ``attempts``, ``rc``, ``level_read``, ``build_read`` and ``expected_level``: the second such failure of
+  the same installer (same sha256) stops the step from being run a third time.
 
 Times are ISO 8601 UTC (``2026-12-02T18:40:00Z``). The privilege marker keeps its own subkey
 (profile entry ``privilege_marker``); its presence shows in the key's sub keys.
@@ -29,6 +32,8 @@ LOCK_BROKEN = "LockBroken"
 REBOOT_DEBT = "RebootDebt"
 APPLIED_PREFIX = "Applied."
 INSTALLING = "installing"   # status of an Applied.<step> intent: its installer was started, not confirmed
+CHECK_FAILED = "check_failed"   # status of an install whose server did not reach the step's level
+MAX_CHECK_FAILURES = 2          # the same installer is not run a third time
 MARKER_SUBKEY = "PrivilegeMarker"
 
 
@@ -58,6 +63,24 @@ def installed_by_us(started: t.Mapping[str, t.Any] | None, sp_build: t.Any) -> b
     if not started or started.get("to_build") is None or sp_build is None:
         return False
     return str(sp_build) == str(started["to_build"]) and str(started.get("from_build")) != str(started["to_build"])
+
+
+def check_failed(started: t.Mapping[str, t.Any], previous: t.Mapping[str, t.Any] | None, at: str, rc: t.Any,
+                 level_read: str, build_read: t.Any, expected_level: str) -> dict[str, t.Any]:
+    """The ``Applied.<step>`` value after an install whose server did not reach ``expected_level``; the
+    attempts count on from ``previous`` when it was the same installer (same sha256)."""
+    same = previous is not None and str(previous.get("sha256")) == str(started.get("sha256"))
+    attempts = (int(previous.get("attempts") or 0) if same and previous else 0) + 1
+    runs = (list(previous.get("runs") or []) if same and previous else []) + [str(started.get("run_id") or "")]
+    return {"step": started.get("step"), "sha256": started.get("sha256"), "status": CHECK_FAILED,
+            "attempts": attempts, "runs": runs[-MAX_CHECK_FAILURES:], "at": at, "rc": rc, "level_read": level_read,
+            "build_read": build_read, "expected_level": expected_level}
+
+
+def given_up(failed: t.Mapping[str, t.Any] | None, sha256: str) -> bool:
+    """True when this installer (``sha256``) already failed the post-install check ``MAX_CHECK_FAILURES`` times."""
+    return (failed is not None and str(failed.get("sha256")).lower() == str(sha256).lower()
+            and int(failed.get("attempts") or 0) >= MAX_CHECK_FAILURES)
 
 
 def confirmed(started: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
@@ -91,12 +114,13 @@ def parse_values(values: t.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
     """The record from the key's values (``None``: the key does not exist yet).
 
     Returns ``run_lock``, ``lock_broken``, ``reboot_debt`` (each a dict or ``None``), ``applied``
-    (step id -> dict), ``installing`` (step id -> intent not yet confirmed), ``privilege_marker_present``
-    and ``unreadable`` (value names that are not a JSON object: reported, never trusted).
+    (step id -> dict), ``installing`` (step id -> intent not yet confirmed), ``check_failed`` (step id -> an
+    install whose server did not reach the step's level), ``privilege_marker_present`` and ``unreadable``
+    (value names that are not a JSON object: reported, never trusted).
     """
     out: dict[str, t.Any] = {"exists": values is not None, "run_lock": None, "lock_broken": None,
-                             "reboot_debt": None, "applied": {}, "installing": {}, "privilege_marker_present": False,
-                             "unreadable": []}
+                             "reboot_debt": None, "applied": {}, "installing": {}, "check_failed": {},
+                             "privilege_marker_present": False, "unreadable": []}
     if values is None:
         return out
     unreadable: list[str] = out["unreadable"]
@@ -109,7 +133,8 @@ def parse_values(values: t.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
         if str(name).lower().startswith(APPLIED_PREFIX.lower()):
             decoded = _decode(str(name), raw, unreadable)
             if decoded is not None:
-                kind = "installing" if decoded.get("status") == INSTALLING else "applied"
+                status = decoded.get("status")
+                kind = status if status in (INSTALLING, CHECK_FAILED) else "applied"
                 out[kind][str(name)[len(APPLIED_PREFIX):]] = decoded
     subkeys = [str(s).lower() for s in values.get("__sub_keys__") or []]
     out["privilege_marker_present"] = MARKER_SUBKEY.lower() in subkeys

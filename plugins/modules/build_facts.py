@@ -208,7 +208,9 @@ ansible_facts:
             - This collection's own record on the server (with O(gather_subset) C(collection_state)).
             - C(run_lock) (C(run_id), C(controller), C(user), C(pid), C(started)), C(lock_broken), C(reboot_debt)
               (C(step), C(exit_code), C(since), C(run_id)) are objects or null; C(applied) maps a step id to
-              C(step), C(sha256), C(installed), C(run_id); C(privilege_marker_present) tells whether a privilege
+              C(step), C(sha256), C(installed), C(run_id); C(installing) and C(check_failed) map a step id to an
+              install started and not confirmed, and to one whose server missed the step's level (see
+              M(osce.patching.patch_chain)); C(privilege_marker_present) tells whether a privilege
               marker is open; C(unreadable) lists values that are not a JSON object (never trusted).
           type: dict
           returned: when O(gather_subset) has C(collection_state), or the build is CP 5712's and O(cp5712r1_installed) is not stated

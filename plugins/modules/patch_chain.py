@@ -50,7 +50,12 @@ description:
     confirmed by the next run (the same record, C(installed) = C(started)) when the server is on C(to_build) coming
     from another build; CP 5712r1's intent so confirmed also tells r1 from the original CP 5712."
   - After each step the build is read again and the task fails if the server is not on the step's resulting
-    level (CP 5712r1 over CP 5712 keeps build 5712 and is told by its patch history date).
+    level. CP 5712r1 over CP 5712 keeps build 5712, so the installer's success exit is its proof (with or
+    without a readable patch history).
+  - "A failed level check is kept as C(Applied.<step id>) with C(status=check_failed), C(attempts), C(runs),
+    C(rc), C(level_read), C(build_read), C(expected_level). The same installer (same sha256) failing it a second
+    time is not run a third time: the task, and the preflight pre-check, fail before any change naming both runs.
+    A different installer is tried again; deleting the value lets the same one run again."
   - Steps already applied are skipped, so a second run makes no installer call.
   - The FAQ asks that clients are up to date and the upgrade privilege on before each step; with O(step=next) the
     module applies one step so a play can roll clients out in between (see the roles).

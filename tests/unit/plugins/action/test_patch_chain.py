@@ -115,7 +115,31 @@ def test_build_did_not_move():
     fake, inst = setup(level_build=5600)
     fake.installers[inst["cp5712r1"]["path"].lower()] = lambda f: 0
     res, _action = run(fake, inst)
-    assert res["failed"] and "but the server is on sp3_patch2" in res["msg"]
+    assert res["failed"] and "but the server is on sp3_patch2" in res["msg"] and "not be run again" not in res["msg"]
+    assert record(fake, "Applied.cp5712r1")["attempts"] == 1
+
+
+def test_an_installer_that_fails_the_level_check_twice_is_not_run_a_third_time():
+    fake, inst = setup(level_build=5600)
+    fake.installers[inst["cp5712r1"]["path"].lower()] = lambda f: 0   # exits 0, the build never moves
+    for attempt in (1, 2):
+        res, action = run(fake, inst, task_vars={"osce_run_id": f"run{attempt}"})
+        assert res["failed"] and action.gateway.installer_calls == 1
+    assert "failed the check 2 times, so it will not be run again" in res["msg"]
+    assert "osce_build_map" in res["msg"] and "Applied.cp5712r1" in res["msg"]
+    failed = record(fake, "Applied.cp5712r1")
+    assert failed["status"] == "check_failed" and failed["runs"] == ["run1", "run2"]
+    assert failed["level_read"] == "sp3_patch2" and failed["expected_level"] == "cp5712r1"
+    # the third run (and preflight's check-mode pre-check) refuse before running anything
+    for check in (True, False):
+        res, action = run(fake, inst, check_mode=check)
+        assert res["failed"] and action.gateway.installer_calls == 0
+        assert "osce_installers.cp5712r1: this installer already ran 2 times (runs run1, run2)" in res["msg"]
+    # another installer (a new sha256) is tried again
+    fixed = installer(fake, "cp5712r1", 5712, body="installer cp5712r1, fixed build")
+    res, action = run(fake, {**inst, "cp5712r1": fixed})
+    assert not res.get("failed"), res.get("msg")
+    assert action.gateway.installer_calls == 1 and "status" not in record(fake, "Applied.cp5712r1")
 
 
 def test_named_step_with_unmet_prerequisites():

@@ -39,3 +39,18 @@ def test_an_intent_is_apart_from_applied_and_confirmed_only_by_a_build_it_moved_
     assert cs.applied_or_confirmed(over_itself, "cp5712r1", 5712) is None   # r1 over CP 5712: the build proves nothing
     done = cs.parse_values({"Applied.cp5712r1": cs.encode(cs.applied("cp5712r1", "ab", "t", "r"))})
     assert cs.applied_or_confirmed(done, "cp5712r1", 5712) == cs.applied("cp5712r1", "ab", "t", "r")
+
+
+def test_a_failed_level_check_is_neither_applied_nor_an_intent_and_counts_per_installer():
+    started = cs.intent("cp5712r1", "ab", "run1", "t1", 5600, 5712)
+    first = cs.check_failed(started, None, "t2", 0, "sp3_patch2", 5600, "cp5712r1")
+    state = cs.parse_values({"Applied.cp5712r1": cs.encode(first)})
+    assert state["applied"] == {} and state["installing"] == {} and state["check_failed"]["cp5712r1"]["attempts"] == 1
+    assert cs.applied_or_confirmed(state, "cp5712r1", 5712) is None and not cs.given_up(first, "AB")
+    second = cs.check_failed(cs.intent("cp5712r1", "ab", "run2", "t3", 5600, 5712), first, "t4", 0, "sp3_patch2",
+                             5600, "cp5712r1")
+    assert second["attempts"] == 2 and second["runs"] == ["run1", "run2"]
+    assert cs.given_up(second, "AB") and not cs.given_up(second, "cd")   # another installer is tried again
+    other = cs.check_failed(cs.intent("cp5712r1", "cd", "run3", "t5", 5600, 5712), second, "t6", 0, "sp3_patch2",
+                            5600, "cp5712r1")
+    assert other["attempts"] == 1 and other["runs"] == ["run3"]
