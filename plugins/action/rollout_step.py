@@ -26,7 +26,7 @@ RUNTIME_VARIABLES = frozenset((
     "osce_isps_endpoints", "osce_step", "osce_step_server", "osce_run_id", "osce_run_outcome", "osce_run_stopped",
     "osce_lock", "osce_prediction", "osce_site", "osce_share_host", "osce_sps_sysinfo", "osce_online", "osce_lab",
     "osce_winrm_password", "osce_privilege_state", "osce_calibrate_phase", "osce_calibrate_path",
-    "osce_calibrate_entry", "osce_calibration", "osce_break_lock", "osce_batch_health",
+    "osce_calibrate_entry", "osce_calibration", "osce_break_lock", "osce_run_lock_settle", "osce_batch_health",
     # read by the modules from the play (docs/variables.md), not role arguments
     "osce_installers", "osce_build_map", "osce_catalog_overrides", "osce_profile_overrides", "osce_cp5712r1_installed",
     "osce_tmcm_version_required", "osce_limit_hosts", "osce_preflight_ok",

@@ -30,7 +30,7 @@ from typing import Callable
 
 import pytest
 
-from labfleet import (ROOT, WRAPPER, Fleet, Run, make_fleet, marker_open, needs_lab, osce_values,
+from labfleet import (LAB_LOCK_SETTLE, ROOT, WRAPPER, Fleet, Run, make_fleet, marker_open, needs_lab, osce_values,
                       outside_batches, run_playbook)
 
 pytestmark = [needs_lab]
@@ -38,7 +38,8 @@ pytestmark = [needs_lab]
 FIRST, LAST = "sp3_patch1_1", "cp5712r1"
 # the server build once each step is installed (lab builds): where a live fault is made to fire
 BUILD_AFTER = {FIRST: 4100, LAST: 5712}
-PLAY_ARGS = ("-e", "osce_include_patch2=false")
+# the lab's restarts last a few module calls, not minutes: poll for the server every second
+PLAY_ARGS = ("-e", "osce_include_patch2=false", "-e", "osce_reboot_poll_interval=1")
 SHAPE = ("sp3", "apache", 1)
 SRV, PC = "osce-srv", "pc0001"
 
@@ -154,7 +155,7 @@ def watched_run(fleet: Fleet, when: Callable[[Fleet], bool], then: Callable[[sub
     env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     with open(log, "w") as out:
         proc = subprocess.Popen([str(WRAPPER), "ansible-playbook", "-i", str(fleet.inventory), "playbooks/site.yml",
-                                 *PLAY_ARGS], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                 *PLAY_ARGS, "-e", f"osce_run_lock_settle={LAB_LOCK_SETTLE}"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
         fired = False
         deadline = time.monotonic() + 600
@@ -313,17 +314,9 @@ def with_port_moved(clean: dict, old: int, new: int) -> dict:
     return want
 
 
-# `make test` must fit 30 minutes on 2 cores and one case costs about two site.yml runs (~75 s of a worker;
-# all 15 about 11 min on 2 cores), so it runs the cases no other lab test covers: a reboot owed after the
-# last step, and a server or a controller lost during the last step's install (the losses this matrix
-# found and that are fixed); the other kinds have their own smaller lab tests. `make fault-matrix`
-# (OSCE_FAULT_MATRIX=full) runs every case.
-IN_MAKE_TEST = ("exit3010-last", "unreachable-server-last", "killed-last-installer")
-SELECTED = list(CASES) if os.environ.get("OSCE_FAULT_MATRIX") == "full" else list(IN_MAKE_TEST)
-
-
+# Every case runs in `make test` (one costs about two site.yml runs); `make fault-matrix` runs only these.
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN[n])) if n in KNOWN
-                                  else n for n in SELECTED])
+                                  else n for n in CASES])
 def test_fault_then_rerun_loses_nothing(name, tmp_path, baseline):
     case = CASES[name]
     fleet = make_fleet(tmp_path / "faulty", *SHAPE, *case.fleet_args)
@@ -378,6 +371,12 @@ def test_fault_then_rerun_loses_nothing(name, tmp_path, baseline):
     builds = (5495, 5712) if case.kill == "installer" else (case.leaves[1],)
     assert left[1] in builds and left[:1] + left[2:] == case.leaves[:1] + case.leaves[2:], (left, run.out[-4000:])
     assert marker_open(fleet) == (fleet.privilege_root() != original)   # held means: not at its original value
+    offline = any(kind == "offline" for _host, kind, _arg in faults)
+    if offline:
+        assert re.search(r'"offline": \[\s*"' + PC, run.out), run.out[-3000:]   # reported, not failed
+    elif not (case.kill or case.live):
+        # nobody got a step that failed or was refused; the clients of the steps installed are current
+        assert fleet.client(PC)["build"] == left[1], (fleet.client(PC), left)
     for host, kind, _arg in faults:
         clear_fault(fleet, twin, host, kind)
     rerun = run_playbook(fleet, "playbooks/site.yml", *PLAY_ARGS, *case.rerun_args)
@@ -386,7 +385,10 @@ def test_fault_then_rerun_loses_nothing(name, tmp_path, baseline):
 
     got = normalised(fleet)
     broken = got[SRV]["registry"].get("HKLM\\SOFTWARE\\osce.patching", {}).get("values", {}).pop("LockBroken", None)
-    # a lock left by a dead run is taken over by the rerun, which records the break; no other case breaks one
+    # a lock left by a dead run is taken over by the rerun, which records the break and says so; no other
+    # case breaks one
     assert bool(broken) == case.leaves[3], broken
+    if broken:
+        assert "stale" in rerun.out.lower() or "is gone" in rerun.out, rerun.out[-3000:]
     want = with_port_moved(baseline, *case.port_moved) if case.port_moved else baseline
     assert differences(got, want) == [], "\n".join(differences(got, want))
