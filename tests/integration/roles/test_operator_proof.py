@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 
-from labfleet import (ROOT, WRAPPER, Fleet, make_fleet, marker_open, needs_lab, osce_values,
+from labfleet import (ROOT, WRAPPER, Fleet, ledger, make_fleet, marker_open, needs_lab, osce_values,
                       outside_batches, run_playbook)
 
 pytestmark = [needs_lab]
@@ -123,3 +124,37 @@ def test_two_runs_at_once_install_once(tmp_path):
     assert all(fleet.client(c)["build"] == 5712 for c in fleet.clients())
     assert outside_batches(fleet) == []
     assert run_lock(fleet) is None
+
+
+def test_a_controller_killed_in_the_last_batch_is_reconciled_by_the_rerun(tmp_path):
+    fleet = make_fleet(tmp_path, "sp3_patch2", "apache", 2)
+    original = fleet.privilege_root()
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
+    cmd = [str(WRAPPER), "ansible-playbook", "-i", str(fleet.inventory), "playbooks/site.yml"]
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 600
+    killed = False
+    while proc.poll() is None and time.monotonic() < deadline:
+        # the installer ran and the client batch started: kill the controller there
+        if fleet.server_build() == ("10.6", 5712) and ledger_started(fleet):
+            os.killpg(proc.pid, signal.SIGKILL)
+            killed = True
+            break
+        time.sleep(0.2)
+    proc.wait(timeout=60)
+    assert killed, "the run ended before the client batch could be interrupted"
+    assert marker_open(fleet) and run_lock(fleet) is not None  # what a dead controller leaves
+
+    rerun = run_playbook(fleet)
+    assert rerun.rc == 0, rerun.out[-4000:]
+    assert "stale" in rerun.out.lower() or "is gone" in rerun.out  # the dead run's lock, taken over and said so
+    assert all(fleet.client(c)["build"] == 5712 for c in fleet.clients())
+    assert fleet.privilege_root() == original and not marker_open(fleet)
+    assert run_lock(fleet) is None
+    assert outside_batches(fleet) == []
+
+
+def ledger_started(fleet: Fleet) -> bool:
+    path = fleet.path / "lab" / "ledger.jsonl"
+    return path.exists() and '"autopcc"' in path.read_text()

@@ -161,6 +161,21 @@ def test_plan_changes_nothing(tmp_path):
     assert "SP3 Patch 1.1" in run.out
 
 
+def test_privilege_restored_after_1603_mid_chain(tmp_path):
+    fleet = make_fleet(tmp_path, "sp3", "apache", 1, "--fault", "osce-srv:exit1603@cp5495")
+    names = step_names(fleet)
+    original = fleet.privilege_root()
+    run = run_playbook(fleet)
+    assert run.rc != 0
+    assert "1603" in run.out
+    history = fleet.patch_history()
+    assert names["sp3_patch1_1"] in history and names["cp5495"] not in history
+    assert fleet.privilege_root() == original
+    # clients of the step before the failure are current; nobody got the failed step
+    for name in fleet.clients():
+        assert fleet.client(name)["build"] == 4100
+
+
 def test_preflight_stops_tampered_installer_sps2_old_tmcm_before_any_change(tmp_path):
     fleet = make_fleet(tmp_path, "sp3_patch2", "iis-default", 2, "--fault", "osce-srv:installer_tampered@cp5712r1",
                        "--fault", "sps01:sps2", "--fault", "tmcm01:old_tmcm")
@@ -172,6 +187,25 @@ def test_preflight_stops_tampered_installer_sps2_old_tmcm_before_any_change(tmp_
     assert "sha256" in summary.lower()
     assert "sps01" in summary and "Control Manager" in summary
     assert run.out.count("FAILED!") == 1  # one failure, one summary
+
+
+def test_offline_client_reported_then_picked_up_by_rerun(tmp_path):
+    fleet = make_fleet(tmp_path, "sp3_patch2", "apache", 2, "--offline", "1")
+    run = run_playbook(fleet)
+    assert run.rc == 0, run.out[-4000:]
+    offline = [c for c in fleet.clients() if not fleet.client(c)["online"]]
+    assert len(offline) == 1
+    assert fleet.client(offline[0])["build"] < 5712
+    assert offline[0] in run.out  # reported
+
+    state_file = fleet.path / "hosts" / f"{offline[0]}.json"
+    state = json.loads(state_file.read_text())
+    state["reachable"] = True
+    state["faults"] = [f for f in state.get("faults", []) if f.get("kind") != "offline"]
+    state_file.write_text(json.dumps(state))
+    rerun = run_playbook(fleet)
+    assert rerun.rc == 0, rerun.out[-4000:]
+    assert fleet.client(offline[0])["build"] == 5712
 
 
 def test_r1_over_cp5712_with_no_readable_history_converges(tmp_path):
