@@ -164,6 +164,12 @@ class ActionModule(OsceAction):
         ctx.notes["conflicts"] = conflicts(decision)
         if ctx.notes["conflicts"] and before["record"] is None:
             raise unrecorded_move_failure(ctx.host, ctx.notes["conflicts"])  # check mode too: preflight names it
+        for c in ctx.notes["conflicts"]:
+            # said in --check and in preflight's summary, not only done: the clients' query port changes
+            ctx.notes.setdefault("warnings", []).append(
+                f"{ROLE_NAMES[c['role']]} port {c['port']}: {c['reason'].split(';', 1)[0]}; "
+                f"{'it would move' if ctx.check_mode else 'it moves'} to {c['to']} together with OSCE's port record, "
+                f"so smart scan clients query {c['to']}")
         own = OWN_PROCESSES[kind]
         changes: list[Change] = []
         ports = decision.ports

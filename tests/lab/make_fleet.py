@@ -89,6 +89,9 @@ def parse_args(argv=None):
     ap.add_argument("--port-conflict", type=int, action="append", default=[],
                     help="a non-OSCE process listens on PORT on the server (repeatable)")
     ap.add_argument("--cp5712-installed-on", help="YYYY-MM-DD install date of CP 5712 (levels cp5712/cp5712r1)")
+    ap.add_argument("--no-isps-record", action="store_true",
+                    help="leave the iSPS port record out of the inventory's calibrated profile (the shipped "
+                         "default: a held port cannot be moved with OSCE's record)")
     ap.add_argument("--no-patch-history", action="store_true",
                     help="the server has no Admin\\hotfix_history.ini and its installers write none (a history "
                          "nobody can read: CP 5712 cannot be told from r1 by date)")
@@ -507,6 +510,8 @@ def write_inventory(a, out: Path, hosts, installers):
                        "key": "FRS_HTTP_Port", "source": "osce.patching lab (GUESS, not OSCE)",
                        "description": "lab: keys FRS_HTTP_Port, FRS_HTTPS_Port, WRS_HTTP_Port"},
     }
+    if a.no_isps_record:   # as the shipped profile: where OSCE records the iSPS ports is not calibrated
+        del over["isps_ports"]
     import textwrap
 
     import yaml

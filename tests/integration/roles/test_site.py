@@ -159,6 +159,8 @@ def test_plan_changes_nothing(tmp_path):
     assert run.rc == 0, run.out[-4000:]
     assert fleet.snapshot() == before
     assert "SP3 Patch 1.1" in run.out
+    # what the FAQ says besides the chain, in the preflight summary and the plan (Q11, Q12)
+    assert '"faq_notes": [' in run.out and run.out.count("prerequisite of any OSCE hotfix") >= 2
 
 
 def test_privilege_restored_after_1603_mid_chain(tmp_path):
@@ -224,3 +226,49 @@ def test_r1_over_cp5712_with_no_readable_history_converges(tmp_path):
         again = run_playbook(fleet, "playbooks/site.yml", *args)
         assert again.rc == 0 and again.changed_hosts() == {}, again.out[-4000:]
         assert osce_values(fleet)["Applied.cp5712r1"] == record   # r1 not installed again
+
+
+def test_check_predicts_the_settling_of_a_messy_estate(tmp_path):
+    """Issue 13/14: an estate left by a lost run - an install intent the build proves and a reboot still
+    owed - on a server already on CP 5712r1. The real run confirms the intent and fails on the debt; the
+    --check run before it must predict both: the same changed count per host and the same failure."""
+    fleet = make_fleet(tmp_path, "cp5712r1", "apache", 1)
+    path = fleet.path / "hosts" / f"{fleet.server}.json"
+    state = json.loads(path.read_text())
+    intent = {"step": "cp5712r1", "sha256": "ab" * 32, "run_id": "lost", "status": "installing",
+              "started": "2026-12-01T10:00:00Z", "from_build": 5495, "to_build": 5712}
+    debt = {"step": "cp5712r1", "exit_code": 3010, "since": "2026-12-01T10:05:00Z", "run_id": "lost"}
+    state["registry"]["HKLM\\SOFTWARE\\osce.patching"] = {"values": {
+        "Applied.cp5712r1": {"type": "REG_SZ", "value": json.dumps(intent)},
+        "RebootDebt": {"type": "REG_SZ", "value": json.dumps(debt)}}}
+    path.write_text(json.dumps(state, indent=1, sort_keys=True))
+
+    before = fleet.snapshot()
+    check = run_playbook(fleet, "playbooks/site.yml", "--check", "--diff")
+    assert fleet.snapshot() == before, "check mode changed a lab state file"
+    real = run_playbook(fleet, "playbooks/site.yml", "--diff")
+    for run in (check, real):
+        assert run.rc != 0 and "needs a reboot" in run.out, run.out[-4000:]
+    assert {h: row["changed"] for h, row in check.recap().items()} == \
+        {h: row["changed"] for h, row in real.recap().items()}, (check.out[-3000:], real.out[-3000:])
+    assert changed_tasks(check.out) == changed_tasks(real.out)
+    assert "status" not in json.loads(osce_values(fleet)["Applied.cp5712r1"])   # the real run confirmed it
+
+
+def test_a_held_isps_port_is_named_before_any_change(tmp_path):
+    """Issue 15: with 8082 held by another program, no run may end with clients querying a port OSCE's record
+    does not name. Without a calibrated port record (the shipped profile) preflight refuses before any change,
+    in --check too, with the FAQ's way (choose the port in the CP installer); with one, --check says the port
+    and the record move together."""
+    fleet = make_fleet(tmp_path / "no-record", "sp3_patch2", "apache", 1, "--port-conflict", "8082",
+                       "--no-isps-record")
+    before = fleet.snapshot()
+    for args in (("--check", "--diff"), ()):
+        run = run_playbook(fleet, "playbooks/site.yml", *args)
+        assert run.rc != 0 and fleet.snapshot() == before, run.out[-4000:]
+        summary = run.out[run.out.index("Preflight found"):]
+        assert "port 8082" in summary and "CP 5712r1 installer" in summary, summary[:3000]
+    recorded = make_fleet(tmp_path / "record", "sp3_patch2", "apache", 1, "--port-conflict", "8082")
+    check = run_playbook(recorded, "playbooks/site.yml", "--check", "--diff")
+    assert check.rc == 0, check.out[-4000:]
+    assert "would move to 8083 together with OSCE's port record" in check.out

@@ -92,6 +92,8 @@ def test_check_mode_with_a_record_names_the_conflict_and_what_would_be_done():
     kinds = {(w["kind"], w["target"]) for w in res["would"]}
     assert ("record", "frs_http") in kinds and ("listen", "apache_conf") in kinds and ("unlisten", "frs_http") in kinds
     assert fake.writes() == [] and fake.snapshot() == snap
+    # named in the warnings too (preflight's summary and the --check output carry them)
+    assert any("port 8082" in w and "would move to 8083 together with OSCE's port record" in w for w in res["warnings"])
 
 
 def test_move_with_a_record_proves_record_and_listener_agree():
