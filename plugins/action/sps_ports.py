@@ -152,6 +152,14 @@ class ActionModule(OsceAction):
         else:
             opened = state["listen"] if kind == "apache" else [p for p, name in held.items() if name in own]
             current = {r: _configured(p, opened, defaults) for r, p in defaults.items()}
+            for role, port in current.items():
+                if port is not None and port != defaults[role]:
+                    # served elsewhere than the FAQ's port (an earlier move?): kept, but whether OSCE's record
+                    # sends the clients' queries there cannot be read without the record
+                    ctx.notes.setdefault("warnings", []).append(
+                        f"{ROLE_NAMES[role]} is served on {port}, not the FAQ's {defaults[role]}, and OSCE's iSPS port "
+                        f"record is not calibrated: whether smart scan clients query {port} is unknown; calibrate "
+                        f"the record (playbooks/calibrate.yml, profile entries isps_port_*) to check it")
         state["current"] = current
         return state
 

@@ -20,7 +20,8 @@ description:
     OSCE's own record would still name the old port and smart scan clients would query a port nobody serves. The task
     fails, in check mode too, naming every conflict and the port the rule would pick (RV(conflicts)), with the Fix:
     choose the port in the CP 5712r1 installer (FAQ Q8 note: conflicting ports can be changed during installation of
-    the CP), free the port, or calibrate the record first."
+    the CP), free the port, or calibrate the record first. A port served off the FAQ default without a record (an
+    earlier move) is kept with a warning: whether clients query it cannot be read without the record."
   - "What is changed: the port record, where calibrated (one profile entry per role, C(isps_port_frs_http),
     C(isps_port_frs_https), C(isps_port_wrs_http), each an INI key or a registry value; a former C(isps_ports)
     override is still accepted and split into the three); on Apache the C(Listen)

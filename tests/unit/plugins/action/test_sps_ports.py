@@ -193,3 +193,17 @@ def test_partial_record_is_unknown():
     assert not res.get("failed"), res.get("msg")
     assert "INI_SMART_PROTECTION" not in fake.text(LOCAL + "ofcscan.ini")
     assert res["ports"] == {"frs_http": 8082, "frs_https": 4345, "wrs_http": 5274}
+
+
+def test_a_port_served_off_the_faq_default_without_a_record_is_kept_with_a_warning():
+    """An earlier move (or a hand edit) left Apache on 8083 for File Reputation HTTP: without OSCE's record the
+    collection cannot tell whether clients query 8083, so it keeps the port and says so instead of passing silently."""
+    fake = apache()
+    fake.put(CONF, fake.text(CONF) + "Listen 8083\r\nListen 4345\r\nListen 5274\r\n")
+    fake.on_restart["Apache2"](fake)
+    res, _action = run(fake, check_mode=True)
+    assert not res.get("failed"), res.get("msg")
+    assert res["ports"]["frs_http"] == 8083 and res["changed"] is False
+    assert any("served on 8083, not the FAQ's 8082" in w and "calibrate" in w for w in res["warnings"])
+    res, _action = run(fake, check_mode=True, task_vars={"osce_profile_overrides": RECORD})
+    assert not any("not calibrated" in w for w in res.get("warnings", []))
