@@ -49,6 +49,11 @@ options:
     description: Whether the server waits for a reboot (C(osce_server_reboot_required)), shown in the summary.
     type: bool
     default: false
+  result_var:
+    description: The host variable holding each client's registered M(osce.patching.pattern_verify) result, whose
+      C(evidence.checks) tell which profile entries, at which confidence, each verdict rests on.
+    type: str
+    default: verify_result
 """
 
 EXAMPLES = r"""
@@ -75,7 +80,9 @@ _value:
       description: "What the role prints once, in this order: C(mode) (C(verified on the hosts), or what a check-mode
         prediction means), C(server) (the server, its level and build, and whether it is on the target), C(clients)
         (how many), C(by_verdict) (counts by verdict), C(failing_policy) (O(fail_on)), C(warnings_not_failing),
-        C(conventional_scan), C(offline), C(reboot_pending) (client names), C(server_reboot_pending)."
+        C(conventional_scan), C(offline), C(reboot_pending) (client names), C(server_reboot_pending), C(rests_on) (per
+        check, the profile entries it read and their confidence - C(calibrated), C(documented), C(guessed), ... - so
+        a verdict resting on a guessed location is visible)."
       type: dict
     failing:
       description: The clients the policy fails, in the order of O(hosts).
@@ -95,20 +102,23 @@ from ansible_collections.osce.patching.plugins.module_utils import verify_report
 
 
 def verify_report(hostvars, hosts=None, server=None, server_facts=None, fail_on=None, check_mode=False,
-                  server_reboot_required=False):
+                  server_reboot_required=False, result_var="verify_result"):
     if not isinstance(hostvars, Mapping):
         raise AnsibleFilterError("osce.patching.verify_report: the input must be hostvars")
     if hosts is None or not server:
         raise AnsibleFilterError("osce.patching.verify_report: hosts and server are required "
                                  "(pass hosts=ansible_play_hosts_all, server=groups['osce_server'][0])")
-    states = {}
+    states, evidences = {}, {}
     for host in hosts:
         host_vars = hostvars[host] if host in hostvars else {}
         states[host] = host_vars.get("osce_client_state") if isinstance(host_vars, Mapping) else None
+        result = host_vars.get(result_var) if isinstance(host_vars, Mapping) else None
+        if isinstance(result, Mapping) and isinstance(result.get("evidence"), Mapping):
+            evidences[host] = result["evidence"]
     facts = server_facts if isinstance(server_facts, Mapping) else {}
     return core.verify_report(states, list(hosts), server=core.ServerView(str(server), facts),
                               fail_on=list(fail_on or ()), check_mode=bool(check_mode),
-                              server_reboot_required=bool(server_reboot_required))
+                              server_reboot_required=bool(server_reboot_required), evidences=evidences)
 
 
 class FilterModule:

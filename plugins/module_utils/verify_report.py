@@ -115,14 +115,29 @@ def judge_client(name: str, state: Mapping[str, Any] | None, *, server: ServerVi
                          reboot_required=bool(state.get("reboot_required", False)))
 
 
+def rests_on(evidences: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """Per check of pattern_verify, the profile entries it read and their confidence (``calibrated``,
+    ``documented``, ``guessed``, ...): which verdicts rest on which facts. The entries are the profile's, the same
+    for every client, so the evidences are merged; a check no client read is absent."""
+    out: dict[str, dict[str, str]] = {}
+    for evidence in evidences.values():
+        checks = _mapping(_mapping(evidence).get("checks"))
+        for name, check in checks.items():
+            for entry, confidence in _mapping(_mapping(check).get("confidence")).items():
+                out.setdefault(str(name), {})[str(entry)] = str(confidence)
+    return {name: dict(sorted(entries.items())) for name, entries in sorted(out.items())}
+
+
 def verify_report(states: Mapping[str, Mapping[str, Any] | None], hosts: Sequence[str], *, server: ServerView,
                   fail_on: Iterable[str], check_mode: bool = False,
-                  server_reboot_required: bool = False) -> dict[str, Any]:
+                  server_reboot_required: bool = False,
+                  evidences: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Judge every client of ``hosts`` (their ``osce_client_state`` in ``states``) and summarise the fleet.
 
     ``summary`` keeps the order the role prints: ``mode``, ``server``, ``clients``, ``by_verdict`` (counts,
     in first-seen order), ``failing_policy``, ``warnings_not_failing``, ``conventional_scan``, ``offline``,
-    ``reboot_pending``, ``server_reboot_pending``; ``failing`` lists the clients the policy fails."""
+    ``reboot_pending``, ``server_reboot_pending`` and ``rests_on`` (:func:`rests_on` of the clients' pattern_verify
+    ``evidences``); ``failing`` lists the clients the policy fails."""
     policy = list(fail_on or ())
     outcomes = [judge_client(h, states.get(h), server=server, fail_on=policy, check_mode=check_mode) for h in hosts]
     counts: dict[str, int] = {}
@@ -146,6 +161,7 @@ def verify_report(states: Mapping[str, Mapping[str, Any] | None], hosts: Sequenc
         "offline": [o.name for o in outcomes if o.verdict == "offline"],
         "reboot_pending": [o.name for o in outcomes if o.reboot_required],
         "server_reboot_pending": bool(server_reboot_required),
+        "rests_on": rests_on(evidences or {}),
     }
     return {"summary": summary, "failing": [o.name for o in outcomes if o.failing],
             "clients": {o.name: o.as_dict() for o in outcomes}}

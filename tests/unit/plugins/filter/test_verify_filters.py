@@ -18,7 +18,7 @@ def test_documentation_is_valid_yaml_and_names_every_option():
     doc = yaml.safe_load(plugin.DOCUMENTATION)
     assert doc["name"] == "verify_report"
     assert set(doc["options"]) == {"_input", "hosts", "server", "server_facts", "fail_on", "check_mode",
-                                   "server_reboot_required"}
+                                   "server_reboot_required", "result_var"}
     yaml.safe_load(plugin.EXAMPLES)
     assert set(yaml.safe_load(plugin.RETURN)["_value"]["contains"]) == {"summary", "failing", "clients"}
     for text in (state_plugin.DOCUMENTATION, state_plugin.EXAMPLES, state_plugin.RETURN):
@@ -65,3 +65,10 @@ def test_inventory_contract_filter_documents_its_options_and_checks_its_input():
         contract(groups)
     with pytest.raises(AnsibleFilterError, match="groups mapping"):
         contract(["osce-srv"], play_hosts=[])
+
+
+def test_the_summary_reads_the_registered_pattern_verify_evidence():
+    evidence = {"checks": {"crcz_ptn": {"confidence": {"client_crcz_file": "guessed"}}}}
+    hostvars = {"pc1": {"verify_result": {"verdict": "up_to_date", "evidence": evidence}}, "pc2": {}}
+    out = plugin.verify_report(hostvars, hosts=["pc1", "pc2"], server="srv", server_facts={}, fail_on=[])
+    assert out["summary"]["rests_on"] == {"crcz_ptn": {"client_crcz_file": "guessed"}}

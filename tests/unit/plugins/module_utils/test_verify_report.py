@@ -128,7 +128,7 @@ def test_fleet_summary_on_the_target():
                                 fail_on=FAIL_ON, server_reboot_required=True)
     summary = report["summary"]
     assert list(summary) == ["mode", "server", "clients", "by_verdict", "failing_policy", "warnings_not_failing",
-                             "conventional_scan", "offline", "reboot_pending", "server_reboot_pending"]
+                             "conventional_scan", "offline", "reboot_pending", "server_reboot_pending", "rests_on"]
     assert summary["mode"] == "verified on the hosts"
     assert summary["clients"] == 6
     assert summary["by_verdict"] == {"up_to_date": 2, "program_behind": 1, "conventional_scan": 1, "offline": 1,
@@ -186,3 +186,17 @@ def test_state_after_verify_offline_keeps_the_build_and_records_no_error():
     after = step.state_after_verify("pc1", before, {"unreachable": True, "msg": "Failed to connect"})
     assert after["verdict"] == "offline" and after["build"] == 5712 and after["error"] == ""
     assert after["reason"] == "" and after["warnings"] == []
+
+
+def test_the_summary_says_which_profile_confidence_each_check_rests_on():
+    evidences = {
+        "pc1": {"checks": {"crcz_ptn": {"entries": ["client_crcz_file"], "confidence": {"client_crcz_file": "guessed"}},
+                           "program_build": {"confidence": {"client_program_version": "documented"}}}},
+        "pc2": {"checks": {"update_source": {"confidence": {"client_update_source": "calibrated"}}}},
+        "pc3": "not a mapping",
+    }
+    report = core.verify_report(fleet(), list(fleet()), server=server(ON_TARGET), fail_on=FAIL_ON, evidences=evidences)
+    assert report["summary"]["rests_on"] == {"crcz_ptn": {"client_crcz_file": "guessed"},
+                                             "program_build": {"client_program_version": "documented"},
+                                             "update_source": {"client_update_source": "calibrated"}}
+    assert core.verify_report(fleet(), ["pc1"], server=server(ON_TARGET), fail_on=FAIL_ON)["summary"]["rests_on"] == {}
