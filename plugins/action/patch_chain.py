@@ -401,9 +401,8 @@ class ActionModule(OsceAction):
             # the success exit of the installer hashed above is all a step that keeps the build has (r1 over an
             # early CP 5712: without it a server whose history cannot be read would reinstall r1 on every run);
             # a lost connection leaves only the intent, which the build confirms when it moved
-            evidence: dict[str, t.Any] = {"installing": {change.target: started}}
-            if not entry.get("connection_lost"):
-                evidence["applied"] = {change.target: cs.confirmed(started)}
+            evidence = ({"installing": {change.target: started}} if entry.get("connection_lost")
+                        else {"applied": {change.target: cs.confirmed(started)}})
             state = self._detect(ctx, server, evidence)
             outcome["state"] = state
             if state["level"] != change.data["to_level"]:
@@ -412,7 +411,7 @@ class ActionModule(OsceAction):
                                          state["level"], state["build"], change.data["to_level"])
                 record.put(cs.applied_name(change.target), failed)
                 again = (f"; this installer failed the check {failed['attempts']} times, so it will not be run again"
-                         if failed["attempts"] >= cs.MAX_CHECK_FAILURES else "")
+                         if cs.given_up(failed, inst["sha256"]) else "")
                 raise ActionFailure(
                     f"{change.target} exited {rc} but the server is on {state['level']} (build {state['build']}), "
                     f"not {change.data['to_level']} (build {change.data['build']}){again}",

@@ -69,18 +69,20 @@ def check_failed(started: t.Mapping[str, t.Any], previous: t.Mapping[str, t.Any]
                  level_read: str, build_read: t.Any, expected_level: str) -> dict[str, t.Any]:
     """The ``Applied.<step>`` value after an install whose server did not reach ``expected_level``; the
     attempts count on from ``previous`` when it was the same installer (same sha256)."""
-    same = previous is not None and str(previous.get("sha256")) == str(started.get("sha256"))
-    attempts = (int(previous.get("attempts") or 0) if same and previous else 0) + 1
-    runs = (list(previous.get("runs") or []) if same and previous else []) + [str(started.get("run_id") or "")]
+    prior = previous if _same_installer(previous, started.get("sha256")) else {}
+    runs = list(prior.get("runs") or []) + [str(started.get("run_id") or "")]
     return {"step": started.get("step"), "sha256": started.get("sha256"), "status": CHECK_FAILED,
-            "attempts": attempts, "runs": runs[-MAX_CHECK_FAILURES:], "at": at, "rc": rc, "level_read": level_read,
-            "build_read": build_read, "expected_level": expected_level}
+            "attempts": int(prior.get("attempts") or 0) + 1, "runs": runs[-MAX_CHECK_FAILURES:], "at": at, "rc": rc,
+            "level_read": level_read, "build_read": build_read, "expected_level": expected_level}
+
+
+def _same_installer(failed: t.Mapping[str, t.Any] | None, sha256: t.Any) -> bool:
+    return failed is not None and str(failed.get("sha256")).lower() == str(sha256).lower()
 
 
 def given_up(failed: t.Mapping[str, t.Any] | None, sha256: str) -> bool:
     """True when this installer (``sha256``) already failed the post-install check ``MAX_CHECK_FAILURES`` times."""
-    return (failed is not None and str(failed.get("sha256")).lower() == str(sha256).lower()
-            and int(failed.get("attempts") or 0) >= MAX_CHECK_FAILURES)
+    return _same_installer(failed, sha256) and int((failed or {}).get("attempts") or 0) >= MAX_CHECK_FAILURES
 
 
 def confirmed(started: t.Mapping[str, t.Any]) -> dict[str, t.Any]:

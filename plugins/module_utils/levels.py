@@ -233,15 +233,15 @@ def _decide_cp5712(build: int, evidence: Mapping[str, Any], history: Sequence[An
     stated = parse_statement(evidence.get("cp5712r1_installed"), R1_VARIABLE)
     record = evidence.get("applied_record")
     record = record if isinstance(record, Mapping) else None
-    if stated is not None and (stated or record is None):
+    if stated is False and record is not None:
+        # "false" says what the CP was; a verified install of r1 by this collection is a later fact (else the
+        # statement would re-apply r1 on every run): the record below decides
+        warnings.append(f"{R1_VARIABLE} is false but this collection installed and verified CP 5712r1 since "
+                        f"(record Applied.{R1_STEP}: {_applied_text(record)}); the record wins: remove the statement")
+    elif stated is not None:
         reasons.append(f"{R1_VARIABLE}: {str(stated).lower()} (stated by the administrator) decides: "
                        + ("CP 5712r1" if stated else "the original CP 5712, re-apply 5712r1 (FAQ Q13)"))
         return "cp5712r1" if stated else "cp5712"
-    if stated is not None:
-        # "false" says what the CP was; a verified install of r1 by this collection is a later fact (else the
-        # statement would re-apply r1 on every run)
-        warnings.append(f"{R1_VARIABLE} is false but this collection installed and verified CP 5712r1 since "
-                        f"(record Applied.{R1_STEP}: {_applied_text(record)}); the record wins: remove the statement")
     if record is not None:
         reasons.append(f"this collection's record Applied.{R1_STEP} ({_applied_text(record)}) decides: "
                        "CP 5712r1 was installed and verified by osce.patching")
