@@ -229,13 +229,16 @@ def merge_overrides(doc: Mapping[str, Any], overrides: Mapping[str, Any] | None)
     return merged, [n for n in overrides if n in entries]
 
 
-def load_profile(doc: Any, schema: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> Profile:
+def load_profile(doc: Any, schema: Mapping[str, Any], overrides: Mapping[str, Any] | None = None,
+                 *, document_checked: bool = False) -> Profile:
     """Validate the shipped profile, merge ``osce_profile_overrides``, validate again, build a Profile.
 
     Shipped-document problems name ``profile.entries.<name>.<field>``; override problems name
-    ``osce_profile_overrides.<name>.<field>``.
+    ``osce_profile_overrides.<name>.<field>``. ``document_checked``: the caller already validated
+    this very ``doc`` against ``schema`` (the controller checks the shipped file once per process).
     """
-    validate_or_raise(doc, schema, "profile")
+    if not document_checked:
+        validate_or_raise(doc, schema, "profile")
     merged, names = merge_overrides(doc, overrides)
     entry_schema = {"$schema": schema.get("$schema"), "$defs": schema["$defs"], "$ref": "#/$defs/entry"}
     problems = []

@@ -114,6 +114,19 @@ class OsceAction(ActionBase):
 
     _gateway_factory: t.Callable[..., Gateway] = Gateway
 
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        # Runs when the strategy imports the plugin in the main process, before it forks the task
+        # workers: they inherit the parsed stub documentation and the validated data (see _data).
+        super().__init_subclass__(**kwargs)
+        from ansible_collections.osce.patching.plugins.plugin_utils import _data
+
+        if cls.MODULE:
+            try:
+                _spec.module_doc(cls.MODULE)
+            except Exception:  # noqa: BLE001 - the task reports a broken stub itself
+                pass
+        _data.warm()
+
     # ------------------------------------------------------------------------------ hooks --
     def check_input(self, ctx: Context) -> None:
         """Validate option combinations against the profile / catalog. Default: nothing."""

@@ -8,7 +8,8 @@ import sys
 
 sys.path.insert(0, os.environ.get("OSCE_LAB_LIB", ""))
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+# Ansible substitutes the task arguments for the marker (osce_lab.standin.ansible_module).
+ARGS = r"""<<INCLUDE_ANSIBLE_MODULE_JSON_ARGS>>"""
 
 ARGUMENT_SPEC = {"src": {"type": "path", "required": True, "aliases": ["path"]}}
 SUPPORTS_CHECK_MODE = True
@@ -19,7 +20,7 @@ def main():
     import base64
     from osce_lab import standin
     from osce_lab.state import Host
-    module = AnsibleModule(ARGUMENT_SPEC, supports_check_mode=SUPPORTS_CHECK_MODE)
+    module = standin.ansible_module(ARGS, ARGUMENT_SPEC, supports_check_mode=SUPPORTS_CHECK_MODE)
     path = standin.enter("slurp")
     src = module.params["src"]
     with Host.open(path, write=False) as h:

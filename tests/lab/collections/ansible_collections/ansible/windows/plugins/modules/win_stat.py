@@ -8,7 +8,8 @@ import sys
 
 sys.path.insert(0, os.environ.get("OSCE_LAB_LIB", ""))
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+# Ansible substitutes the task arguments for the marker (osce_lab.standin.ansible_module).
+ARGS = r"""<<INCLUDE_ANSIBLE_MODULE_JSON_ARGS>>"""
 
 ARGUMENT_SPEC = {
     "path": {"type": "path", "required": True, "aliases": ["dest", "name"]},
@@ -25,7 +26,7 @@ def main():
     from osce_lab import standin
     from osce_lab.state import Host
     from osce_lab.standin import file_stat, dir_stat
-    module = AnsibleModule(ARGUMENT_SPEC, supports_check_mode=SUPPORTS_CHECK_MODE)
+    module = standin.ansible_module(ARGS, ARGUMENT_SPEC, supports_check_mode=SUPPORTS_CHECK_MODE)
     path = standin.enter("win_stat")
     p = module.params
     with Host.open(path, write=False) as h:

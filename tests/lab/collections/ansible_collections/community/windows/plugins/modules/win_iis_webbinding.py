@@ -8,7 +8,8 @@ import sys
 
 sys.path.insert(0, os.environ.get("OSCE_LAB_LIB", ""))
 
-from ansible.module_utils.basic import AnsibleModule  # noqa: E402
+# Ansible substitutes the task arguments for the marker (osce_lab.standin.ansible_module).
+ARGS = r"""<<INCLUDE_ANSIBLE_MODULE_JSON_ARGS>>"""
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True, "aliases": ["website"]},
@@ -28,7 +29,7 @@ RETURNS = ["website_state", "operation_type", "binding_info"]
 def main():
     from osce_lab import standin
     from osce_lab.state import Host
-    module = AnsibleModule(ARGUMENT_SPEC, supports_check_mode=SUPPORTS_CHECK_MODE)
+    module = standin.ansible_module(ARGS, ARGUMENT_SPEC, supports_check_mode=SUPPORTS_CHECK_MODE)
     path = standin.enter("win_iis_webbinding")
     p = module.params
     hh = p["host_header"] or ""
