@@ -94,7 +94,11 @@ class ActionModule(OsceAction):
             loc = server.locator
             now = shutdown_mark(loc.registry_value("last_shutdown_time")) if loc.known("last_shutdown_time") else None
             recorded = debt.get("shutdown_time")
-            ctx.notes["debt"] = dict(debt, paid=recorded is not None and now is not None and now != recorded)
+            paid = recorded is not None and now is not None and now != recorded
+            if not paid and ctx.args["rebooted"]:
+                # the task before rebooted the server (in --check: is predicted to): that reboot pays it
+                debt, paid = dict(debt, paid_by="the reboot of the task before"), True
+            ctx.notes["debt"] = dict(debt, paid=paid)
         return state
 
     def _run_id(self, ctx: Context) -> str:
@@ -265,7 +269,8 @@ class ActionModule(OsceAction):
         debt = ctx.notes.get("debt")
         if debt is not None and not debt["paid"] and debt.get("shutdown_time") is None:
             fix += (" (the debt holds no shutdown time, so a reboot cannot be told from evidence: once the server "
-                    "has rebooted, delete the value RebootDebt under HKLM:\\SOFTWARE\\osce.patching)")
+                    "has rebooted, delete the value RebootDebt under HKLM:\\SOFTWARE\\osce.patching; "
+                    "osce_server_reboot: true reboots the server and clears it)")
         return OsceError("reboot_pending", f"the server {ctx.host} has a reboot pending ({names}); no installer is "
                          "run before it", fix=fix)
 

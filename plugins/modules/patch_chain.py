@@ -115,6 +115,15 @@ options:
       - Seconds between reads while waiting for the server to come back.
     type: int
     default: 15
+  rebooted:
+    description:
+      - The task right before this one rebooted the server (C(ansible.windows.win_reboot), which fails unless the
+        server came back). A reboot debt then counts as paid and is cleared, also when the debt holds no
+        last-shutdown mark to compare (a debt written by hand or by an older release), and also in a C(--check)
+        run, where the reboot before it is predicted.
+      - Windows' own reboot-pending signals are still read before any install.
+    type: bool
+    default: false
   predict:
     description:
       - In a C(--check) run, keep the level this task predicts in the host fact C(osce_prediction), so the next

@@ -254,6 +254,14 @@ def test_check_predicts_the_settling_of_a_messy_estate(tmp_path):
     assert changed_tasks(check.out) == changed_tasks(real.out)
     assert "status" not in json.loads(osce_values(fleet)["Applied.cp5712r1"])   # the real run confirmed it
 
+    # the same debt paid by the opt-in reboot: --check predicts the reboot and the clear that follows it
+    check = run_playbook(fleet, "playbooks/site.yml", "--check", "--diff", "-e", "osce_server_reboot=true")
+    real = run_playbook(fleet, "playbooks/site.yml", "--diff", "-e", "osce_server_reboot=true")
+    assert check.rc == 0 and real.rc == 0, (check.out[-3000:], real.out[-3000:])
+    assert changed_tasks(check.out) == changed_tasks(real.out)
+    assert any("clear the paid debt" in name for _host, name in changed_tasks(real.out)), real.out[-3000:]
+    assert "RebootDebt" not in osce_values(fleet)
+
 
 def test_a_held_isps_port_is_named_before_any_change(tmp_path):
     """Issue 15: with 8082 held by another program, no run may end with clients querying a port OSCE's record

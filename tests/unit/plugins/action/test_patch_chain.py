@@ -283,6 +283,20 @@ def test_debt_cleared_when_nothing_is_left_to_install():
     assert res["changed"] is False and res["reboot_debt_cleared"] is False
 
 
+def test_a_debt_is_paid_by_the_reboot_of_the_task_before():
+    """The role's opt-in reboot then `rebooted: true`: the debt is cleared even when it holds no shutdown
+    mark to compare (written by hand or by an older release), and a --check run predicts that clear."""
+    fake, inst = setup(level_build=5600)
+    fake.set_reg(STATE_KEY, "RebootDebt", json.dumps({"step": "cp5712r1", "exit_code": 3010}), "REG_SZ")
+    assert record(fake, "RebootDebt") is not None
+    res, _action = run(fake, inst, check_mode=True)
+    assert res["failed"] and "RebootDebt: cp5712r1 exited 3010" in res["msg"]   # owed, no evidence of a reboot
+    res, _action = run(fake, inst, {"rebooted": True}, check_mode=True)
+    assert res["changed"] is True and res["reboot_debt_cleared"] is True and record(fake, "RebootDebt") is not None
+    res, _action = run(fake, inst, {"rebooted": True})
+    assert res["changed"] is True and res["reboot_debt_cleared"] is True and record(fake, "RebootDebt") is None
+
+
 def restarting(fake, inst, step, down=3):
     old = fake.installers[inst[step]["path"].lower()]
 
