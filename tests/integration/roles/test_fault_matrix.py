@@ -314,21 +314,12 @@ def with_port_moved(clean: dict, old: int, new: int) -> dict:
     return want
 
 
-# One case costs about two site.yml runs (~37 s of wall time on 2 cores); all 15 would take `make test`
-# near its 30-minute cap, so it runs a subset in which every fault kind of make_fleet.py that no smaller lab
-# test covers appears (the preflight refusals - missing, tampered, small disks, SPS 2.x, old TMCM -, 1641 on
-# every step, a reboot owed after the last step, a server and a controller lost in the last install); 1603,
-# an offline client, a client that drops, a port conflict and a controller killed in a batch have smaller
-# lab tests there (test_site, test_operator_proof, test_sps_ports_conflict). `make fault-matrix`
-# (OSCE_FAULT_MATRIX=full) runs every case, first and last step (about 10 min).
-IN_MAKE_TEST = ("preflight-missing-first-tampered-last-disk_small-server-sps2",
-                "preflight-missing-last-tampered-first-disk_small-client-old_tmcm", "exit1641-every-step",
-                "exit3010-last", "unreachable-server-last", "killed-last-installer")
-SELECTED = list(CASES) if os.environ.get("OSCE_FAULT_MATRIX") == "full" else list(IN_MAKE_TEST)
+# One case costs about two site.yml runs; `make test` runs all 15 (about 9 min of its two pytest workers),
+# `make fault-matrix` runs only these.
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN[n])) if n in KNOWN
-                                  else n for n in SELECTED])
+                                  else n for n in CASES])
 def test_fault_then_rerun_loses_nothing(name, tmp_path, baseline):
     case = CASES[name]
     fleet = make_fleet(tmp_path / "faulty", *SHAPE, *case.fleet_args)
