@@ -89,7 +89,7 @@ class ActionModule(OsceAction):
         notes = list(self.prediction(ctx).get("notes") or [])
         if phase == "close":
             release = core.release_decision((server.get("client_program") or {}).get("build"), clients,
-                                            settings.offline_clients)
+                                            settings.offline_clients, site_job=settings.budget_share is not None)
             out = {"step": step_id, **release.as_dict()}
             if self.predicting(ctx):
                 out["prediction"] = "; ".join([prediction_core.RELEASE_ASSUMPTION, *notes])
@@ -123,11 +123,16 @@ class ActionModule(OsceAction):
         problems += [e.line() for e in core.check_every_step(chain_ids, server=server, catalog=ctx.catalog,
                                                              clients=clients, settings=settings,
                                                              forks=forks if isinstance(forks, int) else None)]
+        # preflight's own sps_ports check (registered earlier on this host): ports to set are server work too
+        ports_due = bool((ctx.task_vars.get("preflight_ports") or {}).get("changed"))
+        problems += [e.line() for e in core.site_job_problems(settings, chain_ids, server.get("collection_state"),
+                                                              ctx.host, ports_due=ports_due)]
         catch_up = core.decide_step(core.CATCH_UP, server=server, catalog=ctx.catalog, clients=clients, settings=settings)
         # a client short of disk space fails preflight when it would take a package in this run
         problems += core.client_disk_problems(clients, None if chain_ids else catch_up.clients)
         return {"osce_settings": settings.as_dict(), "problems": problems, "estate": core.estate(clients),
-                "work_due": core.work_due(chain_ids, catch_up.due, server.get("collection_state"))}
+                "work_due": core.work_due(chain_ids, catch_up.due, server.get("collection_state")),
+                "sites": core.job_sites(clients)}
 
     def check_input(self, ctx: Context) -> None:
         if ctx.args["phase"] == "batch" and not ctx.args["batch"]:

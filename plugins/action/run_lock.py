@@ -63,6 +63,30 @@ def describe(lock: t.Mapping[str, t.Any]) -> str:
             f"(pid {lock.get('pid', '?')}) holds it since {lock.get('started', '?')}")
 
 
+def describe_lease(lease: t.Mapping[str, t.Any]) -> str:
+    """``site batch job ID (share 0.5, sites site1) from CONTROLLER ... since STARTED``."""
+    sites = ", ".join(str(s) or "(no site)" for s in lease.get("sites") or []) or "none"
+    return f"site batch job {lease.get('run_id', '?')} (share {lease.get('share', '?')}, sites {sites}): " + \
+        describe(lease).split(" ", 2)[2]
+
+
+def over_capacity(leases: t.Mapping[str, t.Mapping[str, t.Any]]) -> dict[str, str]:
+    """The leases that do not fit, first come first served (by ``started``, then run id): those that would
+    take the sum of shares above 1, or claim a site an earlier lease holds. Run id -> why."""
+    total, claimed, out = 0.0, {}, {}
+    for run_id, lease in sorted(leases.items(), key=lambda item: (str(item[1].get("started")), item[0])):
+        share = float(lease.get("share") or 0)
+        overlap = sorted(s for s in lease.get("sites") or [] if s in claimed)
+        if overlap:
+            out[run_id] = f"site {overlap[0] or '(no site)'} is in the lease of run {claimed[overlap[0]]}"
+        elif total + share > 1.0 + 1e-9:
+            out[run_id] = f"the shares would add up to {total + share:g} of the budget (at most 1)"
+        else:
+            total += share
+            claimed.update({site: run_id for site in lease.get("sites") or []})
+    return out
+
+
 class ActionModule(OsceAction):
     MODULE = "run_lock"
     VERB = "take the run lock"
@@ -84,6 +108,9 @@ class ActionModule(OsceAction):
         ctx.notes["stale"] = False
         if ctx.args["settle"] < 0:
             raise OsceError("settle", "must not be negative", ctx.args["settle"], "give the seconds to wait, 0 or more")
+        if not 0 <= ctx.args["share"] <= 1:
+            raise OsceError("share", "must be from 0 to 1", ctx.args["share"],
+                            "0 for the run lock, or a site batch job's part of the budget (e.g. 0.5)")
 
     def gather(self, ctx: Context) -> dict[str, t.Any]:
         state = ctx.notes.get("state")
@@ -93,7 +120,9 @@ class ActionModule(OsceAction):
         if cs.RUN_LOCK in record["unreadable"]:
             ctx.notes["unreadable"] = True
         # a --check run: the lock as an earlier task of this run predicted it (it took nothing)
-        return {"lock": prediction_core.lock(record["run_lock"], self.prediction(ctx))}
+        prediction = self.prediction(ctx)
+        shares = prediction["shares"] if "shares" in prediction else record["run_shares"]
+        return {"lock": prediction_core.lock(record["run_lock"], prediction), "shares": dict(shares or {})}
 
     # -------------------------------------------------------------------------------- decide --
     def _mine(self, ctx: Context) -> dict[str, t.Any]:
@@ -108,6 +137,59 @@ class ActionModule(OsceAction):
         """The holder ran on this controller and its ansible-playbook process is gone."""
         return bool(holder) and holder.get("controller") == self.controller() and not self.pid_alive(holder.get("pid"))
 
+    def _lease(self, ctx: Context) -> dict[str, t.Any]:
+        return {**self._mine(ctx), "share": ctx.args["share"], "sites": sorted(set(ctx.args["sites"]))}
+
+    def _stale_leases(self, ctx: Context, before: dict[str, t.Any]) -> list[Change]:
+        """Leases of dead runs on this controller: removed (with a warning), as a stale lock is taken over."""
+        changes = []
+        for other, lease in sorted(before["shares"].items()):
+            if other != ctx.args["run_id"] and self._is_stale(lease):
+                reason = f"holder process {lease.get('pid')} on {lease.get('controller')} is gone"
+                ctx.notes["warnings"].append(f"{'would remove' if ctx.check_mode else 'removed'} a stale lease: "
+                                             f"{describe_lease(lease)}, but {reason}")
+                changes.append(Change("drop_share", cs.share_name(other), {"run_id": other}))
+        return changes
+
+    def _refuse(self, ctx: Context, cause: str, fix: str) -> list[Change]:
+        """A real run fails; a --check run (and plan.yml) reports it and goes on."""
+        if ctx.check_mode:
+            ctx.notes["warnings"].append(f"{cause}; a real run would fail here")
+            return []
+        raise ActionFailure(cause, fix, field=cs.RUN_LOCK)
+
+    def _plan_share(self, ctx: Context, before: dict[str, t.Any], stale_lock: bool) -> list[Change]:
+        """A site batch job: take or release its lease (see the module documentation)."""
+        run_id, holder = ctx.args["run_id"], before["lock"]
+        on_purpose = ctx.args["break_lock"]
+        if ctx.args["state"] == "absent":
+            changes = [Change("drop_share", cs.share_name(run_id), {"run_id": run_id})] if run_id in before["shares"] else []
+            if on_purpose and on_purpose != run_id and on_purpose in before["shares"]:
+                changes.append(self._break(ctx, before["shares"][on_purpose], f"broken on purpose by {self.user()}"))
+                changes.append(Change("drop_share", cs.share_name(on_purpose), {"run_id": on_purpose}))
+            return changes
+        changes = self._stale_leases(ctx, before)
+        if holder is not None:
+            if not stale_lock:
+                return self._refuse(ctx, f"a server step holds the estate: {describe(holder)}",
+                                    "site batch jobs run between server steps: wait for that run to end; if it is "
+                                    f"dead, run playbooks/unlock.yml -e osce_break_lock={holder.get('run_id')}")
+            reason = f"holder process {holder.get('pid')} on {holder.get('controller')} is gone"
+            ctx.notes["warnings"].append(f"{'would remove' if ctx.check_mode else 'removed'} a stale run lock: "
+                                         f"{describe(holder)}, but {reason}")
+            changes += [self._break(ctx, holder, reason), Change("release", cs.RUN_LOCK)]
+        if run_id in before["shares"]:
+            return changes
+        dropped = {c.data["run_id"] for c in changes if c.kind == "drop_share"}
+        leases = {k: v for k, v in before["shares"].items() if k not in dropped}
+        mine = self._lease(ctx)
+        why = over_capacity({**leases, run_id: {**mine, "started": "~"}}).get(run_id)   # "~": after every earlier one
+        if why:
+            held = "; ".join(describe_lease(v) for v in leases.values())
+            return self._refuse(ctx, f"no lease for this site batch job: {why} ({held})",
+                                "lower osce_budget_share, or run this site after those jobs end")
+        return changes + [Change("take_share", cs.share_name(run_id), {"lease": mine})]
+
     def plan(self, ctx: Context, before: dict[str, t.Any]) -> list[Change]:
         state, holder, run_id = ctx.args["state"], before["lock"], ctx.args["run_id"]
         warnings: list[str] = ctx.notes["warnings"]
@@ -119,11 +201,19 @@ class ActionModule(OsceAction):
             raise ActionFailure(f"the value {cs.RUN_LOCK} under {ctx.notes['state'].key} is not a JSON object",
                                 "remove that value on the server (it is this collection's own record), then run again",
                                 field=cs.RUN_LOCK)
+        if ctx.args["share"] > 0:
+            return self._plan_share(ctx, before, stale)
         if state == "present":
+            leases = self._stale_leases(ctx, before)
+            live = [v for k, v in before["shares"].items() if cs.share_name(k) not in {c.target for c in leases}]
+            if live:
+                return self._refuse(ctx, "site batch jobs hold leases: " + "; ".join(describe_lease(v) for v in live),
+                                    "a server step waits for the site jobs' client batches: run it after they end; "
+                                    "if one is dead, run playbooks/unlock.yml -e osce_break_lock=RUN_ID")
             if holder is None:
-                return [Change("take", cs.RUN_LOCK, {"lock": self._mine(ctx)})]
+                return leases + [Change("take", cs.RUN_LOCK, {"lock": self._mine(ctx)})]
             if holder.get("run_id") == run_id:
-                return []
+                return leases
             if stale:
                 reason = f"holder process {holder.get('pid')} on {holder.get('controller')} is gone"
                 verb = "would take over" if ctx.check_mode else "took over"
@@ -137,6 +227,10 @@ class ActionModule(OsceAction):
                 return []
             raise ActionFailure(describe(holder), UNLOCK_FIX.format(run_id=holder.get("run_id")), field=cs.RUN_LOCK)
         # absent
+        if ctx.args["break_lock"] and ctx.args["break_lock"] in before["shares"]:
+            lease = before["shares"][ctx.args["break_lock"]]
+            return [self._break(ctx, lease, f"broken on purpose by {self.user()}"),
+                    Change("drop_share", cs.share_name(ctx.args["break_lock"]), {"run_id": ctx.args["break_lock"]})]
         if holder is None:
             return []
         if on_purpose:  # before "our own lock": unlock.yml gives the dead run's id as both run_id and break_lock
@@ -149,14 +243,19 @@ class ActionModule(OsceAction):
     # ---------------------------------------------------------------------------------- act --
     def predict(self, ctx, before, changes):
         after = dict(before)
+        after["shares"] = shares = dict(before["shares"])
         for c in changes:
             if c.kind == "take":
                 after["lock"] = c.data["lock"]
             elif c.kind == "release":
                 after["lock"] = None
-        # carried to the next task of this --check run: finish releases the lock this run would take
+            elif c.kind == "take_share":
+                shares[ctx.args["run_id"]] = c.data["lease"]
+            elif c.kind == "drop_share":
+                shares.pop(c.data["run_id"], None)
+        # carried to the next task of this --check run: finish releases the lock (or lease) this run would take
         self.keep_prediction(ctx, prediction_core.updated(self.prediction(ctx), self.run_id(ctx) or ctx.args["run_id"],
-                                                          lock=after["lock"]))
+                                                          lock=after["lock"], shares=shares))
         return after
 
     def apply(self, ctx, before, changes):
@@ -168,25 +267,43 @@ class ActionModule(OsceAction):
                 state.put(cs.RUN_LOCK, c.data["lock"])
             elif c.kind == "release":
                 state.remove(cs.RUN_LOCK)
+            elif c.kind == "take_share":
+                state.put(c.target, c.data["lease"])
+            elif c.kind == "drop_share":
+                state.remove(c.target)
         return {}
 
     def verify(self, ctx, before, changes, outcome):
         state: CollectionState = ctx.notes["state"]
-        take = next((c for c in changes if c.kind == "take"), None)
+        take = next((c for c in changes if c.kind in ("take", "take_share")), None)
         if take is not None and ctx.args["settle"] > 0:
             self.sleep(ctx.args["settle"])
         state.forget()
         after = self.gather(ctx)
-        holder = after["lock"]
-        if take is not None and holder != take.data["lock"]:
-            held = describe(holder) if holder else "nobody holds it"
-            raise ActionFailure(f"another run took the lock at the same time: {held}",
-                                "let that run finish; run this playbook again later", field=cs.RUN_LOCK,
-                                extra={"lock": holder, "held_by_us": False})
+        holder, run_id = after["lock"], ctx.args["run_id"]
+        if take is not None and take.kind == "take":
+            clash = (describe(holder) if holder else "nobody holds it") if holder != take.data["lock"] else None
+            if clash is None and after["shares"]:
+                clash = "; ".join(describe_lease(v) for v in after["shares"].values())
+                state.remove(cs.RUN_LOCK)   # a site job wrote its lease in between: it may already be rolling out
+            if clash is not None:
+                raise ActionFailure(f"another run took the lock at the same time: {clash}",
+                                    "let that run finish; run this playbook again later", field=cs.RUN_LOCK,
+                                    extra={"lock": holder if holder != take.data["lock"] else None,
+                                           "held_by_us": False})
+        if take is not None and take.kind == "take_share":
+            why = f"a server step took the lock at the same time: {describe(holder)}" if holder else \
+                over_capacity(after["shares"]).get(run_id)
+            if why:
+                state.remove(take.target)   # first come, first served: the later lease gives way
+                raise ActionFailure(f"another run wrote at the same time, and this site batch job gives way: {why}",
+                                    "run this site job again once the others end", field=cs.RUN_LOCK,
+                                    extra={"shares": after["shares"], "held_by_us": False})
         return after
 
     def diff_view(self, state):
-        return {"lock": state["lock"]}
+        # the leases only when there are any: a plain run's diff stays the lock alone
+        return {"lock": state["lock"], **({"shares": state["shares"]} if state.get("shares") else {})}
 
     def report(self, ctx, before, after, changes, outcome):
         lock = after["lock"]
@@ -194,7 +311,9 @@ class ActionModule(OsceAction):
         result: dict[str, t.Any] = {
             "run_id": ctx.args["run_id"],
             "lock": lock,
-            "held_by_us": bool(lock and ctx.args["run_id"] and lock.get("run_id") == ctx.args["run_id"]),
+            "shares": after["shares"],
+            "held_by_us": bool(ctx.args["run_id"] in after["shares"]) if ctx.args["share"] > 0
+            else bool(lock and ctx.args["run_id"] and lock.get("run_id") == ctx.args["run_id"]),
             "stale": bool(ctx.notes["stale"]),
             "broken": broken,
         }

@@ -19,6 +19,9 @@ REG_SZ value per fact, each a JSON object, so one ``win_reg_stat`` reads them al
   ``attempts``, ``rc``, ``level_read``, ``build_read`` and ``expected_level``: the second such failure of
   the same installer (same sha256) stops the step from being run a third time.
 
+- ``RunShare.<run id>``: a site batch job's lease of part of the budget (``osce_budget_share``): ``run_id``,
+  ``controller``, ``user``, ``pid``, ``started``, ``share`` and ``sites``. Held instead of ``RunLock`` while
+  the job rolls out its sites' client batches; the run lock and the leases exclude each other.
 Times are ISO 8601 UTC (``2026-12-02T18:40:00Z``). The privilege marker keeps its own subkey
 (profile entry ``privilege_marker``); its presence shows in the key's sub keys.
 """
@@ -31,6 +34,7 @@ RUN_LOCK = "RunLock"
 LOCK_BROKEN = "LockBroken"
 REBOOT_DEBT = "RebootDebt"
 APPLIED_PREFIX = "Applied."
+RUN_SHARE_PREFIX = "RunShare."
 INSTALLING = "installing"   # status of an Applied.<step> intent: its installer was started, not confirmed
 CHECK_FAILED = "check_failed"   # status of an install whose server did not reach the step's level
 MAX_CHECK_FAILURES = 2          # the same installer is not run a third time
@@ -40,6 +44,10 @@ MARKER_SUBKEY = "PrivilegeMarker"
 def encode(payload: t.Mapping[str, t.Any]) -> str:
     """The REG_SZ text stored for one fact."""
     return json.dumps(dict(payload), sort_keys=True, separators=(",", ":"))
+
+
+def share_name(run_id: str) -> str:
+    return f"{RUN_SHARE_PREFIX}{run_id}"
 
 
 def applied_name(step_id: str) -> str:
@@ -115,13 +123,14 @@ def _decode(name: str, raw: t.Any, unreadable: list[str]) -> dict[str, t.Any] | 
 def parse_values(values: t.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
     """The record from the key's values (``None``: the key does not exist yet).
 
-    Returns ``run_lock``, ``lock_broken``, ``reboot_debt`` (each a dict or ``None``), ``applied``
+    Returns ``run_lock``, ``lock_broken``, ``reboot_debt`` (each a dict or ``None``), ``run_shares`` (run id ->
+    a site batch job's lease), ``applied``
     (step id -> dict), ``installing`` (step id -> intent not yet confirmed), ``check_failed`` (step id -> an
     install whose server did not reach the step's level), ``privilege_marker_present`` and ``unreadable``
     (value names that are not a JSON object: reported, never trusted).
     """
     out: dict[str, t.Any] = {"exists": values is not None, "run_lock": None, "lock_broken": None,
-                             "reboot_debt": None, "applied": {}, "installing": {}, "check_failed": {},
+                             "reboot_debt": None, "run_shares": {}, "applied": {}, "installing": {}, "check_failed": {},
                              "privilege_marker_present": False, "unreadable": []}
     if values is None:
         return out
@@ -138,6 +147,10 @@ def parse_values(values: t.Mapping[str, t.Any] | None) -> dict[str, t.Any]:
                 status = decoded.get("status")
                 kind = status if status in (INSTALLING, CHECK_FAILED) else "applied"
                 out[kind][str(name)[len(APPLIED_PREFIX):]] = decoded
+        elif str(name).lower().startswith(RUN_SHARE_PREFIX.lower()):
+            decoded = _decode(str(name), raw, unreadable)
+            if decoded is not None:
+                out["run_shares"][str(name)[len(RUN_SHARE_PREFIX):]] = decoded
     subkeys = [str(s).lower() for s in values.get("__sub_keys__") or []]
     out["privilege_marker_present"] = MARKER_SUBKEY.lower() in subkeys
     return out

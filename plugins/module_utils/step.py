@@ -70,6 +70,8 @@ class Settings:
     server_reboot: bool = False
     reboot: bool = False
     client_disk_margin_bytes: int = 104_857_600
+    #: a site batch job's share of the estate's budget (None: a whole-estate run); see site_job_problems
+    budget_share: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
@@ -167,6 +169,11 @@ def _site_budgets(value: Any) -> dict[str, float]:
                                minimum=0, above=True) for site, bps in value.items()}
 
 
+SHARE_FIX = ("give a site batch job its part of osce_bandwidth_budget_bps, e.g. 0.5 for each of two concurrent "
+             "site jobs (the shares of the jobs running at once add up to 1 at most), or leave it unset for a "
+             "whole-estate run")
+
+
 def settings_from_vars(task_vars: Mapping[str, Any]) -> Settings:
     """Convert and check the rollout variables; ``OsceError`` names the first bad one."""
     base = Settings()
@@ -185,13 +192,20 @@ def settings_from_vars(task_vars: Mapping[str, Any]) -> Settings:
     arch = str(get("client_arch")).strip().lower()
     if arch not in ARCHES:
         raise OsceError("osce_client_arch", "must be x86 or x64", get("client_arch"), "set osce_client_arch: x64")
+    share = _number(get("budget_share") or 0, "osce_budget_share", "a share of the budget from 0 to 1",
+                    SHARE_FIX, zero_is_none=True)
+    if share is not None and share > 1:
+        raise OsceError("osce_budget_share", "must be a share of the budget from 0 to 1", share, SHARE_FIX)
+    budget = _number(get("bandwidth_budget_bps"), "osce_bandwidth_budget_bps", "a number of bytes per second",
+                     budget_fix, minimum=0, above=True)
     max_fail = _number(get("max_fail_percentage"), "osce_max_fail_percentage", "a percentage from 0 to 100",
                        "use e.g. 10 (the rollout stops when more than 10% of a batch fails)")
     if max_fail > 100:
         raise OsceError("osce_max_fail_percentage", "must be a percentage from 0 to 100", max_fail, "use e.g. 10")
     return Settings(
-        bandwidth_budget_bps=_number(get("bandwidth_budget_bps"), "osce_bandwidth_budget_bps",
-                                     "a number of bytes per second", budget_fix, minimum=0, above=True),
+        # a site batch job plans against its share of the server's uplink, never the whole of it
+        bandwidth_budget_bps=budget * share if share is not None else budget,
+        budget_share=share,
         client_bps=_number(get("client_bps") or 0, "osce_client_bps", "a number of bytes per second",
                            "set one client's download rate in bytes per second, or 0 to let the planner assume "
                            "1 Gbit/s", zero_is_none=True),
@@ -391,7 +405,8 @@ class Release:
                 "offline_released": list(self.offline_released), "message": self.message}
 
 
-def release_decision(server_build: int | None, clients: Sequence[ClientState], offline_policy: str = "hold") -> Release:
+def release_decision(server_build: int | None, clients: Sequence[ClientState], offline_policy: str = "hold",
+                     site_job: bool = False) -> Release:
     """Release only when every inventory client is known to be on ``server_build`` (OSCE would
     otherwise push the build to the others at once, outside any batch).
 
@@ -433,7 +448,44 @@ def release_decision(server_build: int | None, clients: Sequence[ClientState], o
                    f"{' ...' if len(held) > 5 else ''}). Ways on: rerun playbooks/site.yml without --limit once "
                    "they are reachable (their batches bring them up, then the privilege is released), or release "
                    "it on purpose with playbooks/privilege.yml")
+    if site_job:
+        # another site's job may be between its batches: only the server job, alone on the estate, puts it back
+        return Release(False, server_build, held, tuple(offline_released),
+                       "the upgrade privilege stays on: a site batch job (osce_budget_share) never puts it back while "
+                       "other sites' jobs may run; the server job (playbooks/site.yml without osce_budget_share) "
+                       "releases it once every client is on build "
+                       f"{server_build}" + (f" ({len(held)} not yet: {', '.join(list(held)[:5])})" if held else ""))
     return Release(release, server_build, held, tuple(offline_released), message)
+
+
+def site_job_problems(settings: Settings, chain_ids: Sequence[str], collection_state: Mapping[str, Any] | None,
+                      server: str, ports_due: bool = False) -> list[OsceError]:
+    """A site batch job (``osce_budget_share``) only rolls out client batches to the server's current build,
+    between server steps: the server job installs, reboots and settles the record, alone under the run lock.
+    So a site job is refused while the server has work of its own."""
+    if settings.budget_share is None:
+        return []
+    state = collection_state or {}
+    fix = ("run the server job first (playbooks/site.yml without osce_budget_share, e.g. --limit "
+           "'osce_server:osce_sps:osce_tmcm'), then the site jobs")
+    owed = []
+    if chain_ids:
+        owed.append(f"the step(s) {', '.join(chain_ids)} are due")
+    if state.get("reboot_debt"):
+        owed.append("a reboot debt is owed")
+    if state.get("installing"):
+        owed.append(f"the install of {', '.join(sorted(state['installing']))} is not confirmed yet")
+    if ports_due:
+        owed.append("the integrated Smart Protection Server ports are to be set")
+    if not owed:
+        return []
+    return [OsceError("osce_budget_share", f"a site batch job runs no server step, but on {server} "
+                      + "; ".join(owed), settings.budget_share, fix)]
+
+
+def job_sites(clients: Sequence[ClientState]) -> list[str]:
+    """The sites of the clients this run read (its --limit): what a site batch job claims on the server."""
+    return sorted({c.site or "" for c in clients if c.read})
 
 
 # ------------------------------------------------------------------------------------- step

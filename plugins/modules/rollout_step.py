@@ -156,6 +156,12 @@ work_due:
     a reboot debt).
   returned: phase preflight
   type: bool
+sites:
+  description: Phase C(preflight) - the sites (C(osce_site); an empty string for none) of the clients read in this
+    run, which a site batch job (C(osce_budget_share)) claims with its lease.
+  returned: phase preflight
+  type: list
+  elements: str
 problems:
   description: Phase C(preflight) - every problem found, one line each, naming the variable and the fix.
   returned: phase preflight

@@ -25,6 +25,11 @@ description:
   - O(state=absent) releases the lock held by O(run_id). A lock held by another run is left alone with a warning,
     unless O(break_lock) names that run, which removes it and records C(LockBroken).
   - O(state=query) only reads the lock.
+  - "A site batch job (O(share) above 0) takes a lease instead of the lock: the value C(RunShare.<run_id>) with
+    C(share) and C(sites) besides the fields above. The lock and the leases exclude each other: a server step
+    never runs while a site's client batches run, and a site job never starts while a server step holds the lock.
+    Leases of live runs add up to 1 at most and never claim the same site. A lease of a dead run on this
+    controller is stale and removed, as a stale lock is; O(break_lock) breaks a lease by its run id."
   - "Round trips: 1 C(ansible.windows.win_reg_stat) of the key; when changing, 1 C(ansible.windows.win_regedit)
     per value written or removed (C(LockBroken), C(RunLock)) and 1 more read to verify."
 options:
@@ -47,6 +52,20 @@ options:
         under another user). Only a holder with exactly this id is broken.
     type: str
     default: ''
+  share:
+    description:
+      - 0 takes the estate's run lock (a whole-estate run, or a server job).
+      - Above 0 (at most 1), the part of the rollout budget a site batch job may use (C(osce_budget_share)); takes,
+        or with O(state=absent) releases, this run's lease instead of the lock.
+    type: float
+    default: 0
+  sites:
+    description:
+      - The sites (the clients' C(osce_site); an empty string for clients without one) whose client batches this
+        site batch job runs. Only with O(share) above 0.
+    type: list
+    elements: str
+    default: []
   settle:
     description:
       - Seconds to wait after writing the lock before reading it back to prove this run holds it.
@@ -92,6 +111,13 @@ EXAMPLES = r"""
     state: absent
     run_id: nightly-20261202
 
+- name: A site batch job takes half of the budget for site1 (fails while the lock or another lease on site1 is held)
+  osce.patching.run_lock:
+    state: present
+    run_id: site1-20261202
+    share: 0.5
+    sites: [site1]
+
 - name: Break the lock of a run that is known to be dead (what playbooks/unlock.yml does)
   osce.patching.run_lock:
     state: absent
@@ -126,8 +152,15 @@ lock:
     started:
       description: When it took the lock (ISO 8601 UTC).
       type: str
+shares:
+  description: The site batch jobs' leases after the task (in check mode, as they would be), by run id; each has the
+    fields of RV(lock) plus C(share) and C(sites).
+  returned: success
+  type: dict
+  sample: {site1-20261202: {run_id: site1-20261202, controller: ctl1, user: ops, pid: 41872,
+           started: '2026-12-02T18:40:00Z', share: 0.5, sites: [site1]}}
 held_by_us:
-  description: Whether O(run_id) holds the lock after the task.
+  description: Whether O(run_id) holds the lock (with O(share) above 0, its lease) after the task.
   returned: success
   type: bool
 stale:

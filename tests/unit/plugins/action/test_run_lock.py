@@ -180,3 +180,89 @@ def test_a_check_run_releases_the_lock_it_would_take():
     # without the prediction (the lock was never really taken) there would be nothing to release
     res = run(fake, {"state": "absent", "run_id": "r1"}, check_mode=True, task_vars=dict(tv))
     assert res["changed"] is False
+
+
+# -- site batch jobs: leases of the budget (share > 0) -------------------------------------------------
+
+def lease(fake, run_id, share, sites, controller="ctl2", pid=100, started="2026-12-02T10:15:00Z"):
+    value = {"run_id": run_id, "controller": controller, "user": "alice", "pid": pid, "started": started,
+             "share": share, "sites": sites}
+    fake.set_reg(KEY, f"RunShare.{run_id}", json.dumps(value))
+
+
+def take(fake, run_id, share, sites, settle=0.0, **kw):
+    return run(fake, {"state": "present", "run_id": run_id, "share": share, "sites": sites, "settle": settle}, **kw)
+
+
+def test_two_site_jobs_share_the_budget_and_release_their_own_lease():
+    fake = FakeWindows()
+    res = take(fake, "a", 0.5, ["site1"])
+    assert res["changed"] and res["held_by_us"] and res["lock"] is None
+    assert lock_of(fake, "RunShare.a")["share"] == 0.5 and lock_of(fake, "RunShare.a")["sites"] == ["site1"]
+    res = take(fake, "b", 0.5, ["site2"])
+    assert res["changed"] and sorted(res["shares"]) == ["a", "b"]
+    assert take(fake, "b", 0.5, ["site2"])["changed"] is False            # idempotent
+    res = run(fake, {"state": "absent", "run_id": "a", "share": 0.5})
+    assert res["changed"] and res["held_by_us"] is False and lock_of(fake, "RunShare.a") is None
+    assert lock_of(fake, "RunShare.b") is not None                          # the other job's lease stays
+
+
+def test_a_lease_is_refused_above_the_budget_on_a_claimed_site_and_under_the_run_lock():
+    fake = FakeWindows()
+    lease(fake, "a", 0.6, ["site1"])
+    res = take(fake, "b", 0.5, ["site2"])
+    assert res["failed"] and "the shares would add up to 1.1 of the budget" in res["msg"]
+    res = take(fake, "b", 0.4, ["site1", "site2"])
+    assert res["failed"] and "site site1 is in the lease of run a" in res["msg"]
+    assert lock_of(fake, "RunShare.b") is None
+    fake2 = FakeWindows()
+    hold(fake2, "server-job")
+    res = take(fake2, "b", 0.5, ["site2"])
+    assert res["failed"] and "a server step holds the estate: run server-job" in res["msg"]
+    res = take(fake2, "b", 0.5, ["site2"], check_mode=True)                  # --check reports it and goes on
+    assert not res.get("failed") and "a real run would fail here" in res["warnings"][0]
+
+
+def test_the_run_lock_waits_for_live_leases_and_removes_dead_ones():
+    fake = FakeWindows()
+    lease(fake, "a", 0.5, ["site1"])
+    res = run(fake, {"state": "present", "run_id": "server"})
+    assert res["failed"] and "site batch jobs hold leases: site batch job a (share 0.5, sites site1)" in res["msg"]
+    assert lock_of(fake) is None
+    fake = FakeWindows()
+    lease(fake, "a", 0.5, ["site1"], controller=HERE, pid=DEAD)              # its ansible-playbook is gone
+    res = run(fake, {"state": "present", "run_id": "server"})
+    assert not res.get("failed"), res.get("msg")
+    assert res["held_by_us"] and lock_of(fake, "RunShare.a") is None and "removed a stale lease" in res["warnings"][0]
+
+
+def test_the_later_of_two_concurrent_writers_gives_way():
+    fake = FakeWindows()
+
+    def other_job_writes(_seconds):   # wrote its lease for the same site before this one re-reads
+        lease(fake, "early", 0.5, ["site1"], started="2026-12-02T18:39:59Z")
+
+    res = take(fake, "late", 0.5, ["site1"], sleep=other_job_writes, settle=0.5)
+    assert res["failed"] and "gives way: site site1 is in the lease of run early" in res["msg"]
+    assert lock_of(fake, "RunShare.late") is None and lock_of(fake, "RunShare.early") is not None
+
+    fake = FakeWindows()
+
+    def server_job_writes(_seconds):
+        hold(fake, "server-job")
+
+    res = take(fake, "a", 0.5, ["site1"], sleep=server_job_writes, settle=0.5)
+    assert res["failed"] and "a server step took the lock at the same time" in res["msg"]
+    assert lock_of(fake, "RunShare.a") is None
+
+
+def test_unlock_breaks_a_dead_lease_by_its_run_id():
+    fake = FakeWindows()
+    lease(fake, "a", 0.5, ["site1"])
+    res = run(fake, {"state": "absent", "run_id": "a", "break_lock": "a"})
+    assert res["changed"] and lock_of(fake, "RunShare.a") is None and lock_of(fake, "LockBroken")["run_id"] == "a"
+
+
+def test_share_must_be_a_part_of_the_budget():
+    res = take(FakeWindows(), "a", 1.5, ["site1"])
+    assert res["failed"] and "share" in res["msg"] and "must be from 0 to 1" in res["msg"]

@@ -47,7 +47,7 @@ def test_defaults_are_the_role_defaults():
         if key not in defaults:
             continue
         expected = defaults[key]
-        if key in ("osce_client_bps", "osce_maintenance_window_s", "osce_rollout_max_batches"):
+        if key in ("osce_client_bps", "osce_maintenance_window_s", "osce_rollout_max_batches", "osce_budget_share"):
             expected = expected or None  # 0 means "not set"
         if key == "osce_serial":
             value = list(value)
@@ -339,3 +339,26 @@ def test_a_reboot_owed_after_the_last_install_stops_the_run_with_the_fix():
         == "srv needs a reboot to finish what was installed (sp3_patch2 exited 3010)"
     assert core.reboot_stop("cp5712r1", "srv", True, {"step": "cp5712r1"}, server_reboot=True) is None
     assert core.reboot_stop("cp5712r1", "srv", False, None, server_reboot=False) is None
+
+
+def test_a_site_job_plans_on_its_share_and_is_refused_while_the_server_has_work():
+    settings = core.settings_from_vars({"osce_bandwidth_budget_bps": 6_250_000, "osce_budget_share": "0.5"})
+    assert settings.bandwidth_budget_bps == 3_125_000 and settings.budget_share == 0.5
+    assert core.settings_from_vars({}).budget_share is None
+    with pytest.raises(OsceError, match="osce_budget_share.*from 0 to 1"):
+        core.settings_from_vars({"osce_budget_share": 1.5})
+    assert core.site_job_problems(settings, [], {}, "srv") == []
+    assert core.site_job_problems(core.settings_from_vars({}), ["cp5712r1"], {}, "srv") == []   # a whole run
+    problems = core.site_job_problems(settings, ["cp5712r1"], {"reboot_debt": {"step": "cp5495"}}, "srv",
+                                      ports_due=True)
+    line = problems[0].line()
+    assert "osce_budget_share" in line and "cp5712r1 are due" in line and "a reboot debt is owed" in line
+    assert "ports are to be set" in line and "run the server job first" in line
+
+
+def test_a_site_job_never_releases_the_privilege():
+    clients = [core.ClientState(name="pc1", build=5712, read=True, online=True, preflight_online=True, site="site1")]
+    assert core.release_decision(5712, clients).release is True
+    held = core.release_decision(5712, clients, site_job=True)
+    assert held.release is False and "server job" in held.message
+    assert core.job_sites(clients + [core.ClientState(name="pc2", build=5495, read=False)]) == ["site1"]
