@@ -133,7 +133,10 @@ class ActionModule(OsceAction):
                 state["reachability"].append({"host": ep["host"], "port": int(ep["port"]),
                                               "reachable": not res.get("failed"), "elapsed": res.get("elapsed")})
         if ctx.args.get("disk_margin_bytes") is not None:
-            state["disk"] = self._package_space(ctx, program["arch"])
+            if step.client_takes_package(ctx.args.get("server_facts"), program["program_build"]):
+                state["disk"] = self._package_space(ctx, program["arch"])
+            else:   # one round trip saved per client on a rerun: nothing will be downloaded to it
+                state["disk"] = {"skipped": "takes no package in this run (on the server's client build, no step due)"}
         elif ctx.args.get("min_free_bytes", 0) > 0:
             state["disk"] = client_free_space(ctx, ctx.args["min_free_bytes"])
         return state

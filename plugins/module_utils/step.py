@@ -757,6 +757,17 @@ def client_space_problem(name: str, disk: Mapping[str, Any], need: SpaceNeed) ->
                      "or lower osce_client_disk_margin_bytes if you know the upgrade needs less")
 
 
+def client_takes_package(server_facts: Mapping[str, Any] | None, build: int | None) -> bool:
+    """Whether a run may download a client package to this client: a step of the server's chain is due,
+    or the client is behind the build the server offers (or either build is unknown). Preflight reads a
+    client's free disk space only then: a client that takes nothing needs no space."""
+    facts = server_facts or {}
+    if (facts.get("chain") or {}).get("steps"):
+        return True
+    offered = (facts.get("client_program") or {}).get("build")
+    return build is None or offered is None or is_behind(build, offered)
+
+
 def client_disk_problems(clients: Sequence[ClientState], takers: Iterable[str] | None = None) -> list[str]:
     """Preflight: one line per reachable client short of space that will take a package (``takers``;
     None: every client, as when the server chain is due)."""

@@ -89,6 +89,8 @@ options:
         given), plus CRCz.ptn (about 20 MB), plus this margin in bytes. Preflight passes
         C(osce_client_disk_margin_bytes). One C(community.windows.win_disk_facts) round trip; a short drive does
         not fail the task - the C(problem) of RV(disk) says so in one line naming the client.
+      - A client that takes no package in this run (on the build the server offers, no step due in the chain of
+        O(server_facts)) is not read - RV(disk) is then C({skipped - why}).
       - Mutually exclusive with a O(min_free_bytes) above V(0). Unset - no such check.
     type: int
   previous:
@@ -162,7 +164,8 @@ disk:
     - The system drive's free space against O(min_free_bytes) - C(drive), C(free_bytes) (C(null) when the drive
       was not found), C(required_bytes), C(ok) (false when short or not found) and, when not ok, C(problem) (one
       line - field, problem, got, Fix). With O(disk_margin_bytes) also C(need) (C(arch), C(package_bytes),
-      C(crcz_bytes), C(margin_bytes)).
+      C(crcz_bytes), C(margin_bytes)); only C(skipped) (why) when O(disk_margin_bytes) found no package for
+      this client in this run.
   returned: when min_free_bytes is above 0 or disk_margin_bytes is set
   type: dict
   sample: {"drive": "C", "free_bytes": 104857600, "required_bytes": 300000000, "ok": false,

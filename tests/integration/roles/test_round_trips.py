@@ -34,12 +34,13 @@ TARGET = {"rerun": {"client": 3, "server": 8}, "rollout": {"client": 6, "server"
 #    installer or a pending reboot between preflight and the install must stop it), turns the
 #    privilege on and back (read-before-write of ofcscan.ini and the marker), records the step in the
 #    collection's own record and re-reads the server after it: those reads guard writes.
-#  * preflight's free-disk read: every client's system drive is checked against its package before
-#    the first change (issue 13), one win_disk_facts call per client per run.
+#  * preflight's free-disk read: every client that may take a package in the run has its system drive
+#    checked against its package before the first change (issue 13), one win_disk_facts call; a client on
+#    the server's build with no step due takes none and is not read (so not on a rerun).
 PROBES = 3
 DISK = 1
 BUDGET = {
-    "rerun": {"client": 2 + PROBES + DISK, "server": 8},
+    "rerun": {"client": 2 + PROBES, "server": 8},
     # + 1 on the server since the install writes its intent record first (issue 13: nothing lost)
     "rollout": {"client": 6 + PROBES + DISK, "server": 59},
     "verify": {"client": 2},

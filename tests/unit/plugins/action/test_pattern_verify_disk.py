@@ -6,6 +6,8 @@ from fake_windows import APP, CLIENT_KEY, FakeWindows, make_action
 from ansible_collections.osce.patching.plugins.action.pattern_verify import ActionModule
 
 SERVER = {"client_program": {"build": 5712}, "patterns": {"agent": "411"}, "cp_installed": True, "level": "cp5712r1"}
+# the same server with a step due: every client may take a package in this run
+CHAIN_DUE = {**SERVER, "chain": {"steps": [{"id": "cp5712r1", "from_level": "cp5712"}]}}
 
 
 def client(free=50 * 2**30):
@@ -19,7 +21,8 @@ def client(free=50 * 2**30):
 
 
 def run(fake, args=None, **kw):
-    action, tv = make_action(ActionModule, {"server_facts": SERVER, "fail_on": [], **(args or {})}, fake,
+    action, tv = make_action(ActionModule, {"server_facts": CHAIN_DUE if "disk_margin_bytes" in (args or {}) else SERVER,
+                                            "fail_on": [], **(args or {})}, fake,
                              host="pc1", **kw)
     return action.run(task_vars=tv), action
 
@@ -91,3 +94,19 @@ def test_disk_margin_with_enough_space_has_no_problem():
 def test_disk_margin_and_min_free_bytes_exclude_each_other():
     res, _action = run(client(), {"disk_margin_bytes": 0, "min_free_bytes": 5})
     assert res["failed"] and "mutually exclusive" in res["msg"]
+
+
+def test_disk_margin_reads_nothing_for_a_client_that_takes_no_package():
+    """A rerun: the client is on the build the server offers and no step is due, so no download will come."""
+    fake = client(free=1)
+    action, tv = make_action(ActionModule, {"server_facts": SERVER, "fail_on": [], "disk_margin_bytes": 0}, fake,
+                             host="pc1")
+    res = action.run(task_vars=tv)
+    assert res["disk"] == {"skipped": "takes no package in this run (on the server's client build, no step due)"}
+    assert fake.count("win_disk_facts") == 0 and action.gateway.round_trips == 2
+    # behind the offered build: read
+    fake.set_reg(CLIENT_KEY + "\\Misc.", "ProgramVer", "10.6.5495")
+    action, tv = make_action(ActionModule, {"server_facts": SERVER, "fail_on": [], "disk_margin_bytes": 0}, fake,
+                             host="pc1")
+    res = action.run(task_vars=tv)
+    assert res["disk"]["ok"] is False and fake.count("win_disk_facts") == 1
