@@ -26,7 +26,6 @@ ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
 
 
-
 @pytest.fixture(scope="module", autouse=True)
 def chromium():
     if os.environ.get("OSCE_BROWSER_CHECK") == "skip":
