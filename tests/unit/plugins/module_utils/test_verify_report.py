@@ -73,6 +73,18 @@ def test_other_failing_verdicts_get_the_rerun_fix_and_the_check_mode_mark():
                            "[check mode: a prediction]")
 
 
+def test_a_client_in_a_batch_of_a_check_run_is_not_failed_for_the_upgrade_it_would_take():
+    """site.yml --check with only client batches due (the server on the target): the clients in this run's
+    batches were predicted upgraded, not upgraded, so their read build is behind; the real run fixes it."""
+    batched = {**state("program_behind"), "steps": ["catch_up"]}
+    out = core.judge_client("pc1", batched, server=server(ON_TARGET), fail_on=FAIL_ON, check_mode=True)
+    assert not out.failing and out.failing_verdict == "program_behind"
+    assert core.judge_client("pc1", batched, server=server(ON_TARGET), fail_on=FAIL_ON).failing   # a real run
+    out = core.verify_report({"pc1": batched}, ["pc1"], server=server(ON_TARGET), fail_on=FAIL_ON, check_mode=True)
+    assert out["failing"] == [] and "1 client(s) in this run's batches still read program_behind" in \
+        out["summary"]["mode"]
+
+
 def test_without_a_reason_the_message_names_the_server():
     out = core.judge_client("pc1", {"verdict": "crcz_missing"}, server=server(ON_TARGET), fail_on=FAIL_ON)
     assert "(got osce-srv on OSCE 10.6 SP3 CP 5712r1 (build 5712))." in out.message
