@@ -125,9 +125,11 @@ class ActionModule(OsceAction):
                                                              forks=forks if isinstance(forks, int) else None)]
         # preflight's own sps_ports check (registered earlier on this host): ports to set are server work too
         ports_due = bool((ctx.task_vars.get("preflight_ports") or {}).get("changed"))
-        problems += [e.line() for e in core.site_job_problems(settings, chain_ids, server.get("collection_state"),
-                                                              ctx.host, ports_due=ports_due)]
         catch_up = core.decide_step(core.CATCH_UP, server=server, catalog=ctx.catalog, clients=clients, settings=settings)
+        privilege_off = str((server.get("privilege") or {}).get("state")) == "off"
+        problems += [e.line() for e in core.site_job_problems(settings, chain_ids, server.get("collection_state"),
+                                                              ctx.host, ports_due=ports_due,
+                                                              privilege_to_turn_on=privilege_off and catch_up.due)]
         # a client short of disk space fails preflight when it would take a package in this run
         problems += core.client_disk_problems(clients, None if chain_ids else catch_up.clients)
         return {"osce_settings": settings.as_dict(), "problems": problems, "estate": core.estate(clients),

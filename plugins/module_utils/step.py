@@ -459,7 +459,7 @@ def release_decision(server_build: int | None, clients: Sequence[ClientState], o
 
 
 def site_job_problems(settings: Settings, chain_ids: Sequence[str], collection_state: Mapping[str, Any] | None,
-                      server: str, ports_due: bool = False) -> list[OsceError]:
+                      server: str, ports_due: bool = False, privilege_to_turn_on: bool = False) -> list[OsceError]:
     """A site batch job (``osce_budget_share``) only rolls out client batches to the server's current build,
     between server steps: the server job installs, reboots and settles the record, alone under the run lock.
     So a site job is refused while the server has work of its own."""
@@ -477,6 +477,9 @@ def site_job_problems(settings: Settings, chain_ids: Sequence[str], collection_s
         owed.append(f"the install of {', '.join(sorted(state['installing']))} is not confirmed yet")
     if ports_due:
         owed.append("the integrated Smart Protection Server ports are to be set")
+    if privilege_to_turn_on:
+        # concurrent site jobs must not write ofcscan.ini and the marker: the server job holds the privilege
+        owed.append("the upgrade privilege is off while clients are behind (the server job turns it on and holds it)")
     if not owed:
         return []
     return [OsceError("osce_budget_share", f"a site batch job runs no server step, but on {server} "

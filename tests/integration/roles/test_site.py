@@ -14,7 +14,7 @@ import re
 
 import pytest
 
-from labfleet import Fleet, Run, make_fleet, needs_lab, osce_values, run_playbook
+from labfleet import Fleet, Run, ledger, make_fleet, marker_open, needs_lab, osce_values, outside_batches, run_playbook
 
 pytestmark = [needs_lab]
 
@@ -261,6 +261,23 @@ def test_check_predicts_the_settling_of_a_messy_estate(tmp_path):
     assert changed_tasks(check.out) == changed_tasks(real.out)
     assert any("clear the paid debt" in name for _host, name in changed_tasks(real.out)), real.out[-3000:]
     assert "RebootDebt" not in osce_values(fleet)
+
+
+def test_clients_behind_a_patched_server_move_only_in_their_batches(tmp_path):
+    """The server already on CP 5712r1 (read from its patch history), the privilege off, two clients behind:
+    OSCE may give them the build at their next check-in, so the catch-up turns the privilege on before its
+    batches; --check predicts the real run (same changed tasks), every download is a batch, the privilege is
+    back off after, and the clients verify up to date against CP 5712r1 (the finish re-read keeps the history)."""
+    fleet = make_fleet(tmp_path, "cp5712r1", "apache", 2, "--behind", "2")
+    check = run_playbook(fleet, "playbooks/site.yml", "--check", "--diff")
+    real = run_playbook(fleet, "playbooks/site.yml", "--diff")
+    assert check.rc == 0 and real.rc == 0, (check.out[-3000:], real.out[-3000:])
+    assert changed_tasks(check.out) == changed_tasks(real.out)
+    assert privilege_diffs(real.out, PRIVILEGE_ON) == ["off->on"], real.out[-3000:]
+    assert outside_batches(fleet) == [] and len(ledger(fleet)["records"]) == 2
+    assert fleet.privilege_root() == "0" and not marker_open(fleet)
+    assert all(fleet.client(n)["build"] == 5712 for n in fleet.clients())
+    assert '"up_to_date": 2' in real.out
 
 
 def test_a_held_isps_port_is_named_before_any_change(tmp_path):

@@ -354,6 +354,8 @@ def test_a_site_job_plans_on_its_share_and_is_refused_while_the_server_has_work(
     line = problems[0].line()
     assert "osce_budget_share" in line and "cp5712r1 are due" in line and "a reboot debt is owed" in line
     assert "ports are to be set" in line and "run the server job first" in line
+    off = core.site_job_problems(settings, [], {}, "srv", privilege_to_turn_on=True)[0].line()
+    assert "the upgrade privilege is off while clients are behind" in off
 
 
 def test_a_site_job_never_releases_the_privilege():

@@ -91,7 +91,8 @@ def main():
     result = dict(changed=changed, data_changed=data_changed, data_type_changed=type_changed)
     if module._diff and diff is not None:
         result["diff"] = diff
-    if changed and not module.check_mode:
+    # OSCE watches its own settings, not this collection's key (run lock, records): no notification for those
+    if changed and not module.check_mode and "\\software\\osce.patching" not in p["path"].lower():
         standin.after_write(path)
     standin.finish(module, RETURNS, **result)
 
