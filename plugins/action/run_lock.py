@@ -57,17 +57,26 @@ def utc_now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _holder(lock: t.Mapping[str, t.Any]) -> str:
+    """``from CONTROLLER by USER (pid N) holds it since STARTED``: who holds a lock or a lease."""
+    return (f"from {lock.get('controller', '?')} by {lock.get('user', '?')} (pid {lock.get('pid', '?')}) "
+            f"holds it since {lock.get('started', '?')}")
+
+
 def describe(lock: t.Mapping[str, t.Any]) -> str:
     """``run ID from CONTROLLER by USER (pid N) holds it since STARTED``."""
-    return (f"run {lock.get('run_id', '?')} from {lock.get('controller', '?')} by {lock.get('user', '?')} "
-            f"(pid {lock.get('pid', '?')}) holds it since {lock.get('started', '?')}")
+    return f"run {lock.get('run_id', '?')} {_holder(lock)}"
 
 
 def describe_lease(lease: t.Mapping[str, t.Any]) -> str:
-    """``site batch job ID (share 0.5, sites site1) from CONTROLLER ... since STARTED``."""
+    """``site batch job ID (share 0.5, sites site1): from CONTROLLER ... since STARTED``."""
     sites = ", ".join(str(s) or "(no site)" for s in lease.get("sites") or []) or "none"
-    return f"site batch job {lease.get('run_id', '?')} (share {lease.get('share', '?')}, sites {sites}): " + \
-        describe(lease).split(" ", 2)[2]
+    return f"site batch job {lease.get('run_id', '?')} (share {lease.get('share', '?')}, sites {sites}): {_holder(lease)}"
+
+
+def gone(holder: t.Mapping[str, t.Any]) -> str:
+    """Why a lock or lease of this controller is stale."""
+    return f"holder process {holder.get('pid')} on {holder.get('controller')} is gone"
 
 
 def over_capacity(leases: t.Mapping[str, t.Mapping[str, t.Any]]) -> dict[str, str]:
@@ -121,8 +130,8 @@ class ActionModule(OsceAction):
             ctx.notes["unreadable"] = True
         # a --check run: the lock as an earlier task of this run predicted it (it took nothing)
         prediction = self.prediction(ctx)
-        shares = prediction["shares"] if "shares" in prediction else record["run_shares"]
-        return {"lock": prediction_core.lock(record["run_lock"], prediction), "shares": dict(shares or {})}
+        return {"lock": prediction_core.lock(record["run_lock"], prediction),
+                "shares": prediction_core.shares(record["run_shares"], prediction)}
 
     # -------------------------------------------------------------------------------- decide --
     def _mine(self, ctx: Context) -> dict[str, t.Any]:
@@ -145,9 +154,8 @@ class ActionModule(OsceAction):
         changes = []
         for other, lease in sorted(before["shares"].items()):
             if other != ctx.args["run_id"] and self._is_stale(lease):
-                reason = f"holder process {lease.get('pid')} on {lease.get('controller')} is gone"
                 ctx.notes["warnings"].append(f"{'would remove' if ctx.check_mode else 'removed'} a stale lease: "
-                                             f"{describe_lease(lease)}, but {reason}")
+                                             f"{describe_lease(lease)}, but {gone(lease)}")
                 changes.append(Change("drop_share", cs.share_name(other), {"run_id": other}))
         return changes
 
@@ -161,23 +169,17 @@ class ActionModule(OsceAction):
     def _plan_share(self, ctx: Context, before: dict[str, t.Any], stale_lock: bool) -> list[Change]:
         """A site batch job: take or release its lease (see the module documentation)."""
         run_id, holder = ctx.args["run_id"], before["lock"]
-        on_purpose = ctx.args["break_lock"]
         if ctx.args["state"] == "absent":
-            changes = [Change("drop_share", cs.share_name(run_id), {"run_id": run_id})] if run_id in before["shares"] else []
-            if on_purpose and on_purpose != run_id and on_purpose in before["shares"]:
-                changes.append(self._break(ctx, before["shares"][on_purpose], f"broken on purpose by {self.user()}"))
-                changes.append(Change("drop_share", cs.share_name(on_purpose), {"run_id": on_purpose}))
-            return changes
+            return [Change("drop_share", cs.share_name(run_id), {"run_id": run_id})] if run_id in before["shares"] else []
         changes = self._stale_leases(ctx, before)
         if holder is not None:
             if not stale_lock:
                 return self._refuse(ctx, f"a server step holds the estate: {describe(holder)}",
                                     "site batch jobs run between server steps: wait for that run to end; if it is "
                                     f"dead, run playbooks/unlock.yml -e osce_break_lock={holder.get('run_id')}")
-            reason = f"holder process {holder.get('pid')} on {holder.get('controller')} is gone"
             ctx.notes["warnings"].append(f"{'would remove' if ctx.check_mode else 'removed'} a stale run lock: "
-                                         f"{describe(holder)}, but {reason}")
-            changes += [self._break(ctx, holder, reason), Change("release", cs.RUN_LOCK)]
+                                         f"{describe(holder)}, but {gone(holder)}")
+            changes += [self._break(ctx, holder, gone(holder)), Change("release", cs.RUN_LOCK)]
         if run_id in before["shares"]:
             return changes
         dropped = {c.data["run_id"] for c in changes if c.kind == "drop_share"}
@@ -201,6 +203,10 @@ class ActionModule(OsceAction):
             raise ActionFailure(f"the value {cs.RUN_LOCK} under {ctx.notes['state'].key} is not a JSON object",
                                 "remove that value on the server (it is this collection's own record), then run again",
                                 field=cs.RUN_LOCK)
+        lease = before["shares"].get(ctx.args["break_lock"]) if ctx.args["break_lock"] else None
+        if state == "absent" and lease is not None:   # unlock.yml breaking a dead site job's lease
+            return [self._break(ctx, lease, f"broken on purpose by {self.user()}"),
+                    Change("drop_share", cs.share_name(ctx.args["break_lock"]), {"run_id": ctx.args["break_lock"]})]
         if ctx.args["share"] > 0:
             return self._plan_share(ctx, before, stale)
         if state == "present":
@@ -215,7 +221,7 @@ class ActionModule(OsceAction):
             if holder.get("run_id") == run_id:
                 return leases
             if stale:
-                reason = f"holder process {holder.get('pid')} on {holder.get('controller')} is gone"
+                reason = gone(holder)
                 verb = "would take over" if ctx.check_mode else "took over"
                 warnings.append(f"{verb} a stale run lock: {describe(holder)}, but {reason}")
                 return [self._break(ctx, holder, reason), Change("take", cs.RUN_LOCK, {"lock": self._mine(ctx)})]
@@ -227,10 +233,6 @@ class ActionModule(OsceAction):
                 return []
             raise ActionFailure(describe(holder), UNLOCK_FIX.format(run_id=holder.get("run_id")), field=cs.RUN_LOCK)
         # absent
-        if ctx.args["break_lock"] and ctx.args["break_lock"] in before["shares"]:
-            lease = before["shares"][ctx.args["break_lock"]]
-            return [self._break(ctx, lease, f"broken on purpose by {self.user()}"),
-                    Change("drop_share", cs.share_name(ctx.args["break_lock"]), {"run_id": ctx.args["break_lock"]})]
         if holder is None:
             return []
         if on_purpose:  # before "our own lock": unlock.yml gives the dead run's id as both run_id and break_lock

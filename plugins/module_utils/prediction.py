@@ -19,6 +19,7 @@ The fact (only ever set in check mode)::
     privilege:     {target: stored value or None}; marker: {target: original value};
                    marker_exists: whether the marker key would exist
     lock:          the run lock as it would be (None: released); present once predicted
+    shares:        the site batch jobs' leases as they would be (run id -> lease); present once predicted
     notes:         what this run could not predict, one line each (``prediction: ...``)
 """
 from __future__ import annotations
@@ -129,6 +130,11 @@ def privilege_after(prediction: Mapping[str, Any], after: Mapping[str, Any], mar
 def lock(read: Any, prediction: Mapping[str, Any]) -> Any:
     """The run lock as read, or as predicted once a check-mode ``run_lock`` predicted it."""
     return copy.deepcopy(prediction["lock"]) if "lock" in prediction else read
+
+
+def shares(read: Any, prediction: Mapping[str, Any]) -> dict[str, Any]:
+    """The site batch jobs' leases as read, or as predicted once a check-mode ``run_lock`` predicted them."""
+    return copy.deepcopy(dict(prediction["shares"] if "shares" in prediction else read or {}))
 
 
 def collection_state(state: Mapping[str, Any], prediction: Mapping[str, Any]) -> dict[str, Any]:
