@@ -58,17 +58,21 @@ class ActionModule(OsceAction):
         facts["patch_history"] = server.patch_history() if "patch_history" in subset else "unknown"
         facts["web_server"] = server.web_server() if "web_server" in subset else {"kind": "unknown", "source": "not read"}
         stated = _server.r1_statement(ctx)
-        history = (history_with_raw_dates(facts["patch_history"], server.locator.file_text("server_hotfix_history"))
-                   if "patch_history" in subset else [])
-        evidence = {"server_version": facts["version"], "sp_build": facts["sp_build"], "patch_history": history,
-                    "cp5712r1_installed": stated}
-        r1_builds = set(normalize_build_map(ctx.catalog.levels)["cp5712r1"])
+        r1_undecided = stated is None and facts["sp_build"] in set(normalize_build_map(ctx.catalog.levels)["cp5712r1"])
+        evidence = {"server_version": facts["version"], "sp_build": facts["sp_build"], "cp5712r1_installed": stated}
         state = None
-        if "collection_state" in subset or (stated is None and facts["sp_build"] in r1_builds):
+        if "collection_state" in subset or r1_undecided:
             # Our own record decides CP 5712 vs 5712r1 first: read only when the build is 5712 (or asked).
             state = CollectionState(server.locator).read()
             # (or its intent, when the connection was lost before the record and the build proves it)
             evidence["applied_record"] = cs.applied_or_confirmed(state, R1_STEP, facts["sp_build"])
+        if "patch_history" not in subset and r1_undecided and evidence.get("applied_record") is None:
+            # then only the history's install date tells r1 from the original: read it rather than guess "CP 5712"
+            subset.add("patch_history")
+            facts["patch_history"] = server.patch_history()
+        history = (history_with_raw_dates(facts["patch_history"], server.locator.file_text("server_hotfix_history"))
+                   if "patch_history" in subset else [])
+        evidence["patch_history"] = history
         detection = detect_level(evidence, ctx.catalog.levels)
         facts.update(level=detection.level, level_name=detection.display_name,
                      level_reasons=list(detection.reasons), warnings=list(detection.warnings))

@@ -27,7 +27,9 @@ options:
     description:
       - Extra reads, each one round trip.
       - C(patch_history) reads the patch history INI (profile entry C(server_hotfix_history)); level detection uses it
-        to tell CP 5712 from its r1 repack by install date (FAQ Q13).
+        to tell CP 5712 from its r1 repack by install date (FAQ Q13). On build 5712 with neither this collection's
+        record nor C(osce_cp5712r1_installed) to decide, the history is read even when not asked for (one round
+        trip more), since the level would otherwise be guessed.
       - C(web_server) lists the services to tell the bundled Apache from IIS (profile entry C(server_web_services)); IIS is read as the virtual web site
         (profile entry C(iis_site)) unless the calibrated iSPS port record says the default web site.
       - C(client_program) reads the version of the client program the server offers (profile entry

@@ -64,6 +64,7 @@ def test_two_site_jobs_run_at_once_inside_the_budget(tmp_path):
 
     # two site jobs at once, half the budget each; each holds a lease, not the lock
     jobs = {site: site_job(tmp_path, fleet, site, clients) for site, clients in by_site.items()}
+    spans = {}
     for site, (proc, artifacts) in jobs.items():
         out = proc.communicate(timeout=900)[0]
         assert proc.returncode == 0, f"{site}: {out[-4000:]}"
@@ -72,6 +73,10 @@ def test_two_site_jobs_run_at_once_inside_the_budget(tmp_path):
         assert "a site batch job (osce_budget_share) never puts it back" in stdout
         report = json.loads((tmp_path / site / "reports" / "awx-job-1" / "rollout.json").read_text())
         assert report["budget_bps"] == BUDGET / 2, report["budget_bps"]    # each job planned on its share
+        created = sorted(json.loads(p.read_text())["created"] for p in (artifacts / "job_events").glob("*.json"))
+        spans[site] = (created[0], created[-1])
+    (start_a, end_a), (start_b, end_b) = spans.values()
+    assert start_a < end_b and start_b < end_a, spans    # the two jobs ran at the same time, each under its lease
     assert all(fleet.client(n)["build"] == 5712 for n in fleet.clients())
     values = osce_values(fleet)
     assert not [v for v in values if v.lower().startswith(("runshare.", "runlock"))], values
@@ -82,7 +87,9 @@ def test_two_site_jobs_run_at_once_inside_the_budget(tmp_path):
     packages = [r for r in lab["records"] if r["kind"] == "package"]
     assert len(packages) == 4 and {r["trigger"] for r in packages} == {"autopcc"}, packages
     assert lab["peak_bps"] <= BUDGET * 1.001, lab["peak_bps"]
-    assert lab["peak_concurrency"] == 2, lab    # the two jobs overlapped; each alone ran one at a time
+    # each job alone downloads one client at a time (half the budget); whether the two downloads overlap on
+    # the lab's clock depends on process timing, and together they never exceed two at once
+    assert 1 <= lab["peak_concurrency"] <= 2, lab
 
     # the last whole-estate run finds every client current and releases the privilege
     last = run_playbook(fleet, "playbooks/site.yml")

@@ -225,3 +225,19 @@ def test_a_check_run_reads_its_own_predicted_lock_and_marker_but_not_a_predicted
     # a real run never reads it
     res, _action = run(fake, {"gather_subset": ["collection_state"]}, task_vars=dict(tv, ansible_check_mode=False))
     assert res["ansible_facts"]["osce_server"]["collection_state"]["run_lock"] is None
+
+
+def test_a_read_without_the_history_reads_it_when_only_the_history_tells_r1():
+    """finish's re-read asks for no patch history; on build 5712 without our record or a statement, the level
+    would be guessed as CP 5712 (verify would then fail every client): build_facts reads the history itself."""
+    fake = FakeWindows()
+    osce_server(fake, build=5712, history="[OfficeScan 10.6 SP3 Critical Patch 5712 r1]\r\nBuild=5712\r\n"
+                "InstallDate=2016-03-01 10:00:00\r\n")
+    res, action = run(fake, {"gather_subset": ["collection_state"]})
+    assert res["ansible_facts"]["osce_server"]["level"] == "cp5712r1", res["ansible_facts"]["osce_server"]["level_reasons"]
+    assert fake.count("slurp") == 2   # ofcscan.ini, then the history it needed
+    # a statement decides: no history read
+    fake = FakeWindows()
+    osce_server(fake, build=5712, history="[CP 5712]\r\nBuild=5712\r\nInstallDate=2016-03-01 10:00:00\r\n")
+    res, action = run(fake, {"gather_subset": ["collection_state"]}, task_vars={"osce_cp5712r1_installed": True})
+    assert res["ansible_facts"]["osce_server"]["level"] == "cp5712r1" and fake.count("slurp") == 1
