@@ -75,7 +75,7 @@ def test_two_site_jobs_run_at_once_inside_the_budget(tmp_path):
         assert report["budget_bps"] == BUDGET / 2, report["budget_bps"]    # each job planned on its share
         created = sorted(json.loads(p.read_text())["created"] for p in (artifacts / "job_events").glob("*.json"))
         spans[site] = (created[0], created[-1])
-    (start_a, end_a), (start_b, end_b) = spans.values()
+    (start_a, end_a), (start_b, end_b) = spans["site1"], spans["site2"]
     assert start_a < end_b and start_b < end_a, spans    # the two jobs ran at the same time, each under its lease
     assert all(fleet.client(n)["build"] == 5712 for n in fleet.clients())
     values = osce_values(fleet)
