@@ -7,10 +7,12 @@ whether the clients may go on and whether the privilege may be released (``modul
 """
 from __future__ import annotations
 
+import functools
 import typing as t
 from pathlib import Path
 
 import yaml
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.osce.patching.plugins.module_utils import prediction as prediction_core
 from ansible_collections.osce.patching.plugins.module_utils import step as core
@@ -33,14 +35,51 @@ RUNTIME_VARIABLES = frozenset((
 ))
 
 
-def known_variables() -> set[str]:
-    """Every option of every role's argument spec, plus the runtime facts above."""
-    names: set[str] = set(RUNTIME_VARIABLES) | set(core.SETTING_VARIABLES)
+@functools.lru_cache(maxsize=1)
+def role_options() -> dict[str, dict[str, t.Any]]:
+    """Every option of every role's argument spec (name to spec; a name shared by roles has one meaning)."""
+    options: dict[str, dict[str, t.Any]] = {}
     for spec_file in sorted((ROOT / "roles").glob("*/meta/argument_specs.yml")):
         specs = (yaml.safe_load(spec_file.read_text(encoding="utf-8")) or {}).get("argument_specs") or {}
         for entry in specs.values():
-            names.update((entry or {}).get("options") or {})
-    return names
+            options.update((entry or {}).get("options") or {})
+    return options
+
+
+def known_variables() -> set[str]:
+    """Every option of every role's argument spec, plus the runtime facts above."""
+    return set(RUNTIME_VARIABLES) | set(core.SETTING_VARIABLES) | set(role_options())
+
+
+#: What a role spec's option says about a value; the rest (description, default, required) is not about a given value.
+_VALUE_KEYS = ("type", "choices", "elements", "options")
+
+
+def role_value_problems(task_vars: t.Mapping[str, t.Any],
+                        resolve: t.Callable[[t.Any], t.Any] = lambda value: value) -> list[OsceError]:
+    """A variable of a role that runs late (verify, sps_ports, ...) with a wrong type or value is named here, in
+    preflight, before any change - not when its role starts, after the server was patched. The rollout settings
+    are checked with their own messages (``step.settings_from_vars``). ``resolve`` renders a value that is still
+    a template (an inventory ``"{{ ... }}"``)."""
+    problems = []
+    for name, spec in sorted(role_options().items()):
+        value = task_vars.get(name)
+        if value is None or name in core.SETTING_VARIABLES:
+            continue
+        value = resolve(value)
+        option = {k: v for k, v in spec.items() if k in _VALUE_KEYS}
+        result = ArgumentSpecValidator({name: option}).validate({name: value})
+        if result.error_messages:
+            problems.append(OsceError(name, _expected(option), value, "see the variable in docs/variables.md"))
+    return problems
+
+
+def _expected(option: t.Mapping[str, t.Any]) -> str:
+    kind, choices = option.get("type", "str"), [str(c) for c in option.get("choices") or ()]
+    if kind == "list":
+        return f"must be a list of {', '.join(choices)}" if choices else f"must be a list of {option.get('elements')}"
+    words = {"bool": "true or false", "int": "a whole number", "dict": "a mapping", "str": "a text", "float": "a number"}
+    return f"must be one of {', '.join(choices)}" if choices else f"must be {words.get(kind, kind)}"
 
 
 class ActionModule(OsceAction):
@@ -113,6 +152,7 @@ class ActionModule(OsceAction):
     def _preflight(self, ctx: Context, clients: list[core.ClientState]) -> dict[str, t.Any]:
         """Every problem at once: unknown variables, a bad setting, then every step planned."""
         problems = [e.line() for e in core.unknown_variables(ctx.task_vars.keys(), known_variables())]
+        problems += [e.line() for e in role_value_problems(ctx.task_vars, self._templar.template)]
         try:
             settings = core.settings_from_vars(ctx.task_vars)
         except OsceError as exc:

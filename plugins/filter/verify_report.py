@@ -54,6 +54,13 @@ options:
       C(evidence.checks) tell which profile entries, at which confidence, each verdict rests on.
     type: str
     default: verify_result
+  probes:
+    description:
+      - "The probe plan of the run (the C(probe_plan) filter): with C(scope=site), each endpoint was probed from one
+        client per site, so a port a prober found closed fails every client of that site (with the prober and the
+        port in the message), and the summary's C(reachability) shows per site what each probe found."
+      - Each prober's C(reachability) is read from O(result_var).
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -82,7 +89,9 @@ _value:
         (how many), C(by_verdict) (counts by verdict), C(failing_policy) (O(fail_on)), C(warnings_not_failing),
         C(conventional_scan), C(offline), C(reboot_pending) (client names), C(server_reboot_pending), C(rests_on) (per
         check, the profile entries it read and their confidence - C(calibrated), C(documented), C(guessed), ... - so
-        a verdict resting on a guessed location is visible)."
+        a verdict resting on a guessed location is visible), C(reachability) (with a O(probes) plan of scope
+        C(site): per site, per C(host:port), C(reachable from <client>), C(NOT reachable from <client>) or
+        C(not proven: <client> gave no answer))."
       type: dict
     failing:
       description: The clients the policy fails, in the order of O(hosts).
@@ -102,23 +111,26 @@ from ansible_collections.osce.patching.plugins.module_utils import verify_report
 
 
 def verify_report(hostvars, hosts=None, server=None, server_facts=None, fail_on=None, check_mode=False,
-                  server_reboot_required=False, result_var="verify_result"):
+                  server_reboot_required=False, result_var="verify_result", probes=None):
     if not isinstance(hostvars, Mapping):
         raise AnsibleFilterError("osce.patching.verify_report: the input must be hostvars")
     if hosts is None or not server:
         raise AnsibleFilterError("osce.patching.verify_report: hosts and server are required "
                                  "(pass hosts=ansible_play_hosts_all, server=groups['osce_server'][0])")
-    states, evidences = {}, {}
+    states, evidences, reachability = {}, {}, {}
     for host in hosts:
         host_vars = hostvars[host] if host in hostvars else {}
         states[host] = host_vars.get("osce_client_state") if isinstance(host_vars, Mapping) else None
         result = host_vars.get(result_var) if isinstance(host_vars, Mapping) else None
         if isinstance(result, Mapping) and isinstance(result.get("evidence"), Mapping):
             evidences[host] = result["evidence"]
+        if isinstance(result, Mapping) and isinstance(result.get("reachability"), list):
+            reachability[host] = result["reachability"]
     facts = server_facts if isinstance(server_facts, Mapping) else {}
     return core.verify_report(states, list(hosts), server=core.ServerView(str(server), facts),
                               fail_on=list(fail_on or ()), check_mode=bool(check_mode),
-                              server_reboot_required=bool(server_reboot_required), evidences=evidences)
+                              server_reboot_required=bool(server_reboot_required), evidences=evidences,
+                              probes=probes if isinstance(probes, Mapping) else None, reachability=reachability)
 
 
 class FilterModule:

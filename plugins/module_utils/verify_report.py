@@ -31,8 +31,82 @@ CHECK_MODE_TEXT = ("CHECK MODE - a prediction: nothing was installed in this run
                    "predicted them)")
 
 
+#: Who probes the smart protection source (``osce_verify_probe_scope``): one client per site and endpoint, or
+#: every client.
+PROBE_SCOPES = ("site", "client")
+
+
 def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
+
+
+def _site(state: Mapping[str, Any]) -> str:
+    return str(state.get("site") or "")
+
+
+def _answered(state: Mapping[str, Any]) -> bool:
+    """A client that answered at its last contact, or that no play of this run has read (nothing says it is down)."""
+    return "online" not in state or bool(state.get("online"))
+
+
+def probe_plan(states: Mapping[str, Mapping[str, Any] | None], hosts: Sequence[str],
+               endpoints: Sequence[Mapping[str, Any]], scope: str = "site") -> dict[str, Any]:
+    """Which client probes which smart protection endpoint (host and port) in verify.
+
+    ``client``: every client that answered at its last contact probes every endpoint (one round trip each).
+    ``site``: what a probe proves is the network path from the client's site (``osce_site``) to the server's
+    port, so each endpoint is probed once per site, the endpoints dealt in turn over the site's answering clients
+    in name order: no client probes more than ceil(endpoints / answering clients of its site), and an estate
+    pays per site, not per client. A client that did not answer (offline, dropped) probes nothing.
+
+    Returns ``scope`` and ``hosts`` (every host of ``hosts``: the endpoints it probes, possibly none)."""
+    if scope not in PROBE_SCOPES:
+        raise ValueError(f"osce_verify_probe_scope must be one of {', '.join(PROBE_SCOPES)} (got {scope!r})")
+    points = [{"host": str(ep["host"]), "port": int(ep["port"])} for ep in endpoints]
+    plan: dict[str, list[dict[str, Any]]] = {h: [] for h in hosts}
+    answering = [h for h in hosts if _answered(_mapping(states.get(h)))]
+    if scope == "client":
+        for host in answering:
+            plan[host] = [dict(p) for p in points]
+        return {"scope": scope, "hosts": plan}
+    by_site: dict[str, list[str]] = {}
+    for host in sorted(answering):
+        by_site.setdefault(_site(_mapping(states.get(host))), []).append(host)
+    for members in by_site.values():
+        for i, point in enumerate(points):
+            plan[members[i % len(members)]].append(dict(point))
+    return {"scope": scope, "hosts": plan}
+
+
+def site_reachability(states: Mapping[str, Mapping[str, Any] | None], plan: Mapping[str, Any] | None,
+                      results: Mapping[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Per site, per ``host:port`` of a ``site`` probe plan: ``probed_from`` and ``reachable`` (true, false, or
+    none when the prober gave no answer: not proven). ``results``: each prober's ``reachability`` list (from
+    pattern_verify). Empty for a ``client`` plan: there each client answers for itself."""
+    plan = _mapping(plan)
+    if plan.get("scope") != "site":
+        return {}
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for prober, points in sorted(_mapping(plan.get("hosts")).items()):
+        answers = {(str(r.get("host")), int(r.get("port", 0))): r.get("reachable")
+                   for r in results.get(prober) or () if isinstance(r, Mapping)}
+        for point in points or ():
+            key = (str(point["host"]), int(point["port"]))
+            reachable = answers.get(key)
+            out.setdefault(_site(_mapping(states.get(prober))), {})[f"{key[0]}:{key[1]}"] = {
+                "probed_from": prober, "reachable": None if reachable is None else bool(reachable)}
+    return out
+
+
+def _site_problem(name: str, site: str, probes: Mapping[str, Mapping[str, Any]]) -> str:
+    """One line when a probe for the client's site found a port closed (another client probed it)."""
+    blocked = [f"{point} (probed from {p['probed_from']})" for point, p in probes.items()
+               if p["reachable"] is False and p["probed_from"] != name]
+    if not blocked:
+        return ""
+    where = f"site {site}" if site else "its site (no osce_site)"
+    return (f"{name}: the smart protection source is not reachable from {where}: {', '.join(blocked)}. Fix: open the "
+            "ports between the site and the server (osce.patching.sps_ports lists them), then verify again")
 
 
 @dataclass(frozen=True)
@@ -88,16 +162,17 @@ def failing_verdict(verdict: str, server: ServerView) -> str:
 
 
 def judge_client(name: str, state: Mapping[str, Any] | None, *, server: ServerView, fail_on: Iterable[str],
-                 check_mode: bool = False) -> ClientOutcome:
+                 check_mode: bool = False, site_problem: str = "") -> ClientOutcome:
     """Whether ``osce_verify_fail_on`` fails this client, and the one-line message that says why and how to fix it.
 
     ``state`` is the client's ``osce_client_state`` after verify (``verdict``, ``reason``, ``error``,
-    ``warnings``, ``reboot_required``); a client without one is ``unknown``."""
+    ``warnings``, ``reboot_required``); a client without one is ``unknown``. ``site_problem``: a probe from
+    another client of its site found the smart protection source unreachable (:func:`site_reachability`)."""
     state = _mapping(state)
     policy = set(fail_on or ())
     verdict = str(state.get("verdict") or "unknown")
     judged = failing_verdict(verdict, server)
-    error = str(state.get("error") or "")
+    error = str(state.get("error") or "") or site_problem
     # a --check run installs nothing: a server chain still to install, or a client in a batch of this run
     # (its predicted upgrade is in `steps`), is judged on what the real run would leave, not failed
     predicted = (judged == "server_not_on_target" and server.chain_pending(check_mode)) or \
@@ -134,15 +209,22 @@ def rests_on(evidences: Mapping[str, Any]) -> dict[str, dict[str, str]]:
 def verify_report(states: Mapping[str, Mapping[str, Any] | None], hosts: Sequence[str], *, server: ServerView,
                   fail_on: Iterable[str], check_mode: bool = False,
                   server_reboot_required: bool = False,
-                  evidences: Mapping[str, Any] | None = None) -> dict[str, Any]:
+                  evidences: Mapping[str, Any] | None = None, probes: Mapping[str, Any] | None = None,
+                  reachability: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Judge every client of ``hosts`` (their ``osce_client_state`` in ``states``) and summarise the fleet.
 
     ``summary`` keeps the order the role prints: ``mode``, ``server``, ``clients``, ``by_verdict`` (counts,
     in first-seen order), ``failing_policy``, ``warnings_not_failing``, ``conventional_scan``, ``offline``,
-    ``reboot_pending``, ``server_reboot_pending`` and ``rests_on`` (:func:`rests_on` of the clients' pattern_verify
-    ``evidences``); ``failing`` lists the clients the policy fails."""
+    ``reboot_pending``, ``server_reboot_pending``, ``rests_on`` (:func:`rests_on` of the clients' pattern_verify
+    ``evidences``) and ``reachability`` (per site, per endpoint of a ``site`` probe plan ``probes``, what the prober's
+    ``reachability`` result said; a closed port fails every client of the site); ``failing`` lists the clients the
+    policy fails."""
     policy = list(fail_on or ())
-    outcomes = [judge_client(h, states.get(h), server=server, fail_on=policy, check_mode=check_mode) for h in hosts]
+    by_site = site_reachability(states, probes, reachability or {})
+    outcomes = [judge_client(h, states.get(h), server=server, fail_on=policy, check_mode=check_mode,
+                             site_problem=_site_problem(h, _site(_mapping(states.get(h))),
+                                                        by_site.get(_site(_mapping(states.get(h))), {})))
+                for h in hosts]
     counts: dict[str, int] = {}
     for outcome in outcomes:
         counts[outcome.verdict] = counts.get(outcome.verdict, 0) + 1
@@ -169,6 +251,14 @@ def verify_report(states: Mapping[str, Mapping[str, Any] | None], hosts: Sequenc
         "reboot_pending": [o.name for o in outcomes if o.reboot_required],
         "server_reboot_pending": bool(server_reboot_required),
         "rests_on": rests_on(evidences or {}),
+        "reachability": {site or "(no osce_site)": {point: _probe_text(p) for point, p in points.items()}
+                         for site, points in sorted(by_site.items())},
     }
     return {"summary": summary, "failing": [o.name for o in outcomes if o.failing],
             "clients": {o.name: o.as_dict() for o in outcomes}}
+
+
+def _probe_text(probe: Mapping[str, Any]) -> str:
+    if probe["reachable"] is None:
+        return f"not proven: {probe['probed_from']} gave no answer"
+    return f"{'reachable' if probe['reachable'] else 'NOT reachable'} from {probe['probed_from']}"

@@ -43,6 +43,7 @@ FAULT_KINDS = {
     "unreachable": "any host: unreachable after N module calls [@N, default 0]",
     "offline": "client: offline (unreachable, misses notifications)",
     "port_conflict": "server: another process listens on PORT [@PORT, default 8082]",
+    "port_blocked": "client: a firewall drops its connections to PORT on other hosts [@PORT, default 8082]",
     "disk_small": "server or client: only 100 MB free on C: (e.g. pc0001:disk_small); a client's AutoPcc then "
                   "fails (rc 112) for a package that does not fit",
     "sps2": "standalone SPS: version 2.5, /sysinfo without TMCSSVersion",
@@ -453,6 +454,10 @@ def write_fleet(a) -> Path:
                 h["reachable"] = False
             elif kind == "port_conflict":
                 h["listeners"].append({"port": int(arg or 8082), "process": "java.exe", "pid": 3390})
+            elif kind == "port_blocked":
+                if h["role"] != "client":
+                    raise SystemExit(f"make_fleet: --fault {host}:{kind}: applies to a client (pc0001..)")
+                arg = arg or "8082"
             elif kind == "disk_small":
                 h["disks"][0]["free"] = 100 * MB
             elif kind == "sps2":

@@ -1,8 +1,8 @@
 """Round-trip budgets (issue 16): every module call to a Windows host is a WinRM round trip.
 
 The lab counts them per host in FLEET/calls/<host>.json (tests/lab/osce_lab/state.py, reads and
-check mode included). One small fleet (server at SP3 Patch 2, so only CP 5712r1 is due; one x86 and
-one x64 client; Apache) runs, in order:
+check mode included). One small fleet (server at SP3 Patch 2, so only CP 5712r1 is due; four
+clients in one site, two x86 and two x64, as in the issue's table; Apache) runs, in order:
 
   1. playbooks/site.yml: a one-step rollout (CP 5712r1 on the server, its client batch, iSPS ports);
   2. playbooks/site.yml again: a no-change rerun;
@@ -26,9 +26,9 @@ TARGET = {"rerun": {"client": 3, "server": 8}, "rollout": {"client": 6, "server"
 # The budgets this test enforces. Equal to the target where it is met; above it only where a safety
 # check costs the difference (docs/performance.md, "Round-trip budgets", says which):
 #  * iSPS probes: verify (in site.yml, after the ports are configured) probes each of the 3 iSPS
-#    endpoints from every client with one win_wait_for each - a module takes one port, so 3 calls.
-#    That is the only check that a smart scan client reaches the server's FRS/WRS ports; it is kept.
-#    verify.yml alone has no endpoints to probe (the ports role did not run) and meets its target.
+#    endpoints once per site (osce_verify_probe_scope: site), one win_wait_for each, dealt over the
+#    site's clients: with 4 clients in the site no client probes more than one. The test checks that
+#    all 3 were probed. verify.yml alone has no endpoints to probe (the ports role did not run).
 #  * the rollout's server calls: the CP 5712r1 step re-checks right before the installer runs what
 #    preflight checked (installer sha256, free disk, Windows' reboot-pending signals: a swapped
 #    installer or a pending reboot between preflight and the install must stop it), turns the
@@ -37,7 +37,9 @@ TARGET = {"rerun": {"client": 3, "server": 8}, "rollout": {"client": 6, "server"
 #  * preflight's free-disk read: every client that may take a package in the run has its system drive
 #    checked against its package before the first change (issue 13), one win_disk_facts call; a client on
 #    the server's build with no step due takes none and is not read (so not on a rerun).
-PROBES = 3
+CLIENTS = 4
+ENDPOINTS = 3
+PROBES = -(-ENDPOINTS // CLIENTS)   # the most any one client of the site probes
 DISK = 1
 BUDGET = {
     "rerun": {"client": 2 + PROBES, "server": 8},
@@ -86,15 +88,17 @@ def check(name: str, numbers: dict[str, int]) -> list[str]:
 
 
 def test_round_trip_budgets(tmp_path):
-    fleet = make_fleet(tmp_path, "sp3_patch2", "apache", 2, "--x86-share", "0.5", "--conventional-share", "0")
+    fleet = make_fleet(tmp_path, "sp3_patch2", "apache", CLIENTS, "--x86-share", "0.5", "--conventional-share", "0")
     arches = sorted(fleet.host(c)["arch"] for c in fleet.clients())
-    assert arches == ["x64", "x86"], f"the fleet needs an x86 and an x64 client, got {arches}"
+    assert set(arches) == {"x64", "x86"}, f"the fleet needs x86 and x64 clients, got {arches}"
 
     rollout, _out = measured(fleet, "playbooks/site.yml")
     assert fleet.server_build()[1] and all(fleet.client(c)["build"] for c in fleet.clients())
     rerun_before = fleet.snapshot()
     rerun, out = measured(fleet, "playbooks/site.yml")
     assert fleet.snapshot() == rerun_before, "the rerun changed a host"
+    # the saving is not a probe left out: every iSPS port was proven from the site
+    assert out.count("reachable from pc") == ENDPOINTS and "NOT reachable" not in out, out[-4000:]
     verify, _out = measured(fleet, "playbooks/verify.yml")
 
     numbers = {"rollout": by_arch(fleet, rollout), "rerun": by_arch(fleet, rerun), "verify": by_arch(fleet, verify)}

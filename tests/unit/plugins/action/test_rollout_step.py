@@ -53,3 +53,23 @@ def test_a_real_run_ignores_a_prediction():
     assert res["gate"]["target_build"] == 3000 and res["prediction"] == ""
     res = run({"step": "sp3_patch1_1", "phase": "close"}, check_run=False)["osce_release"]
     assert res["server_build"] == 3000 and "prediction" not in res
+
+
+def test_a_late_roles_variable_with_a_wrong_value_is_named_in_preflight():
+    from ansible_collections.osce.patching.plugins.action.rollout_step import role_value_problems
+
+    lines = [e.line() for e in role_value_problems({
+        "osce_verify_probe_scope": "sites", "osce_verify_probe_ports": "maybe",
+        "osce_verify_fail_on": ["program_behind", "bf"], "osce_sps_ports_restart": "yes",
+        "osce_serial": "not checked here",   # a rollout setting: step.settings_from_vars names it
+    })]
+    assert lines == [
+        "osce_verify_fail_on: must be a list of up_to_date, program_behind, server_not_on_target, crcz_missing, "
+        "bf_in_use, custom_update_source, agent_pattern_behind, conventional_scan, unknown "
+        "(got [\"program_behind\", \"bf\"]). Fix: see the variable in docs/variables.md",
+        "osce_verify_probe_ports: must be true or false (got 'maybe'). Fix: see the variable in docs/variables.md",
+        "osce_verify_probe_scope: must be one of site, client (got 'sites'). Fix: see the variable in docs/variables.md",
+    ]
+    rendered = role_value_problems({"osce_verify_probe_scope": "{{ scope }}"},
+                                   resolve=lambda v: "client" if v == "{{ scope }}" else v)
+    assert rendered == []

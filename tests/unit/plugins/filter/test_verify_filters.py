@@ -18,7 +18,7 @@ def test_documentation_is_valid_yaml_and_names_every_option():
     doc = yaml.safe_load(plugin.DOCUMENTATION)
     assert doc["name"] == "verify_report"
     assert set(doc["options"]) == {"_input", "hosts", "server", "server_facts", "fail_on", "check_mode",
-                                   "server_reboot_required", "result_var"}
+                                   "server_reboot_required", "result_var", "probes"}
     yaml.safe_load(plugin.EXAMPLES)
     assert set(yaml.safe_load(plugin.RETURN)["_value"]["contains"]) == {"summary", "failing", "clients"}
     for text in (state_plugin.DOCUMENTATION, state_plugin.EXAMPLES, state_plugin.RETURN):
@@ -72,3 +72,54 @@ def test_the_summary_reads_the_registered_pattern_verify_evidence():
     hostvars = {"pc1": {"verify_result": {"verdict": "up_to_date", "evidence": evidence}}, "pc2": {}}
     out = plugin.verify_report(hostvars, hosts=["pc1", "pc2"], server="srv", server_facts={}, fail_on=[])
     assert out["summary"]["rests_on"] == {"crcz_ptn": {"client_crcz_file": "guessed"}}
+
+
+# ------------------------------------------------------------------------- probe_plan (who probes the iSPS ports)
+from ansible_collections.osce.patching.plugins.filter import probe_plan as probe_plugin  # noqa: E402
+
+probe_plan = probe_plugin.FilterModule().filters()["probe_plan"]
+PORTS = [{"host": "osce-srv", "port": 8082, "role": "frs_http"}, {"host": "osce-srv", "port": 4345},
+         {"host": "osce-srv", "port": 5274}]
+
+
+def test_probe_plan_documents_its_options():
+    doc = yaml.safe_load(probe_plugin.DOCUMENTATION)
+    assert set(doc["options"]) == {"_input", "hosts", "endpoints", "scope"}
+    yaml.safe_load(probe_plugin.EXAMPLES)
+    assert set(yaml.safe_load(probe_plugin.RETURN)["_value"]["contains"]) == {"scope", "hosts"}
+
+
+def test_a_site_closed_port_fails_every_client_of_that_site_only():
+    hostvars = {f"pc{i}": {"osce_client_state": {"online": True, "site": "north" if i < 4 else "south"}}
+                for i in range(1, 6)}
+    plan = probe_plan(hostvars, hosts=sorted(hostvars), endpoints=PORTS)
+    assert plan["hosts"] == {"pc1": [{"host": "osce-srv", "port": 8082}], "pc2": [{"host": "osce-srv", "port": 4345}],
+                             "pc3": [{"host": "osce-srv", "port": 5274}],
+                             "pc4": [{"host": "osce-srv", "port": 8082}, {"host": "osce-srv", "port": 5274}],
+                             "pc5": [{"host": "osce-srv", "port": 4345}]}
+    for host, points in plan["hosts"].items():   # pattern_verify's reachability: pc2's 4345 is closed
+        hostvars[host]["verify_result"] = {"reachability": [
+            {**p, "reachable": not (host == "pc2" and p["port"] == 4345)} for p in points]}
+        hostvars[host]["osce_client_state"]["verdict"] = "up_to_date"
+    hostvars["pc2"]["osce_client_state"]["error"] = "smart protection source not reachable from the client: osce-srv:4345"
+    report = verify_report(hostvars, hosts=sorted(hostvars), server="osce-srv", server_facts=SERVER, fail_on=FAIL_ON,
+                           probes=plan)
+    assert report["failing"] == ["pc1", "pc2", "pc3"]
+    assert report["clients"]["pc1"]["message"].startswith(
+        "pc1: the smart protection source is not reachable from site north: osce-srv:4345 (probed from pc2)")
+    assert report["clients"]["pc2"]["message"].startswith("smart protection source not reachable from the client")
+    assert report["summary"]["reachability"]["north"]["osce-srv:4345"] == "NOT reachable from pc2"
+    south = {"osce-srv:8082": "reachable from pc4", "osce-srv:4345": "reachable from pc5",
+             "osce-srv:5274": "reachable from pc4"}
+    assert report["summary"]["reachability"]["south"] == south
+
+
+def test_probe_plan_client_scope_and_bad_input():
+    hostvars = {"pc1": {"osce_client_state": {"online": True}}, "pc2": {}}
+    plan = probe_plan(hostvars, hosts=["pc1", "pc2"], endpoints=PORTS[:2], scope="client")
+    assert plan["hosts"]["pc1"] == plan["hosts"]["pc2"] == [{"host": "osce-srv", "port": 8082},
+                                                            {"host": "osce-srv", "port": 4345}]
+    with pytest.raises(AnsibleFilterError, match="osce_verify_probe_scope must be one of site, client"):
+        probe_plan(hostvars, hosts=["pc1"], endpoints=PORTS, scope="sites")
+    with pytest.raises(AnsibleFilterError, match=r"endpoints\[0\] needs a host and a numeric port"):
+        probe_plan(hostvars, hosts=["pc1"], endpoints=[{"host": "osce-srv"}])

@@ -140,7 +140,8 @@ def test_fleet_summary_on_the_target():
                                 fail_on=FAIL_ON, server_reboot_required=True)
     summary = report["summary"]
     assert list(summary) == ["mode", "server", "clients", "by_verdict", "failing_policy", "warnings_not_failing",
-                             "conventional_scan", "offline", "reboot_pending", "server_reboot_pending", "rests_on"]
+                             "conventional_scan", "offline", "reboot_pending", "server_reboot_pending", "rests_on",
+                             "reachability"]
     assert summary["mode"] == "verified on the hosts"
     assert summary["clients"] == 6
     assert summary["by_verdict"] == {"up_to_date": 2, "program_behind": 1, "conventional_scan": 1, "offline": 1,
@@ -212,3 +213,50 @@ def test_the_summary_says_which_profile_confidence_each_check_rests_on():
                                              "program_build": {"client_program_version": "documented"},
                                              "update_source": {"client_update_source": "calibrated"}}
     assert core.verify_report(fleet(), ["pc1"], server=server(ON_TARGET), fail_on=FAIL_ON)["summary"]["rests_on"] == {}
+
+
+# ------------------------------------------------------------------------- who probes the smart protection source
+PORTS = [{"host": "srv", "port": p} for p in (8082, 4345, 5274)]
+
+
+def probed(plan):
+    return {h: [p["port"] for p in points] for h, points in plan["hosts"].items()}
+
+
+def test_site_scope_deals_each_port_once_per_site_over_the_clients_that_answered():
+    states = {"pc1": {"online": True, "site": "a"}, "pc2": {"online": False, "site": "a"},
+              "pc3": {"online": True, "site": "a"}, "pc4": {"online": True, "site": "b"}, "pc5": None}
+    plan = core.probe_plan(states, list(states), PORTS)
+    # pc2 did not answer: it probes nothing, its site's ports go to pc1 and pc3; pc5 has no state (site "")
+    assert probed(plan) == {"pc1": [8082, 5274], "pc2": [], "pc3": [4345], "pc4": [8082, 4345, 5274],
+                            "pc5": [8082, 4345, 5274]}
+    assert sorted(p for points in probed(plan).values() for p in points) == sorted([8082, 4345, 5274] * 3)
+
+
+def test_client_scope_probes_every_port_from_every_answering_client():
+    states = {"pc1": {"online": True}, "pc2": {"online": False}}
+    assert probed(core.probe_plan(states, list(states), PORTS, "client")) == {"pc1": [8082, 4345, 5274], "pc2": []}
+    with pytest.raises(ValueError, match="must be one of site, client"):
+        core.probe_plan(states, list(states), PORTS, "everyone")
+
+
+def test_a_prober_that_gave_no_answer_leaves_its_port_not_proven_and_fails_nobody():
+    states = {"pc1": {"online": True, "site": "a", "verdict": "up_to_date"},
+              "pc2": {"online": True, "site": "a", "verdict": "up_to_date"}}
+    plan = core.probe_plan(states, list(states), PORTS[:2])
+    results = {"pc1": [{"host": "srv", "port": 8082, "reachable": True}]}     # pc2 dropped before its probe
+    report = core.verify_report(states, list(states), server=server(ON_TARGET), fail_on=FAIL_ON, probes=plan,
+                                reachability=results)
+    assert report["failing"] == []
+    assert report["summary"]["reachability"] == {"a": {"srv:8082": "reachable from pc1",
+                                                       "srv:4345": "not proven: pc2 gave no answer"}}
+
+
+def test_in_client_scope_a_closed_port_fails_only_the_client_that_found_it():
+    states = {"pc1": {"online": True, "verdict": "up_to_date", "error": "not reachable: srv:4345"},
+              "pc2": {"online": True, "verdict": "up_to_date"}}
+    plan = core.probe_plan(states, list(states), PORTS, "client")
+    results = {h: [{**p, "reachable": not (h == "pc1" and p["port"] == 4345)} for p in PORTS] for h in states}
+    report = core.verify_report(states, list(states), server=server(ON_TARGET), fail_on=FAIL_ON, probes=plan,
+                                reachability=results)
+    assert report["failing"] == ["pc1"] and report["summary"]["reachability"] == {}

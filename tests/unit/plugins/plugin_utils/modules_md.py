@@ -114,8 +114,9 @@ TAIL = """
   `client_agent_pattern_file`, `client_conventional_pattern_file`) unless `read_scan_type` is set.
 - `client_upgrade`'s `reboot_required` is true when the program build moved (a client program update
   needs a restart to load the new TDI driver, doc); nothing on the client is read for it.
-- Reachability from clients is proven by `pattern_verify` on each client (`sps_endpoints`), not by
-  `sps_ports` delegating to them.
+- Reachability from clients is proven by `pattern_verify` on the clients (`sps_endpoints`), not by
+  `sps_ports` delegating to them; the verify role gives each client its share of the ports (the
+  `probe_plan` filter: once per site by default, `osce_verify_probe_scope`).
 """
 
 

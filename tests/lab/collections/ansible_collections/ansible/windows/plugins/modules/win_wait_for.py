@@ -39,6 +39,7 @@ def main():
         module.fail_json(msg="lab stand-in: drained/regex/exclude_hosts are not simulated")
     with Host.open(path, write=False) as h:
         me = h.name
+        blocked = {int(f.get("arg") or 8082) for f in h.data.get("faults", []) if f.get("kind") == "port_blocked"}
     if p["path"]:
         with Host.open(path, write=False) as h:
             present = h.find_file(p["path"]) is not None or h.is_dir(p["path"])
@@ -49,7 +50,7 @@ def main():
         target = me if p["host"] in ("127.0.0.1", "localhost", "::1") else p["host"]
         tpath = fleet.host_path(target.split(".")[0])
         listening = False
-        if tpath.exists():
+        if tpath.exists() and not (target != me and p["port"] in blocked):   # a firewall drops it on the way
             with Host.open(tpath, write=False) as t:
                 if t.reachable:
                     listening = any(l["port"] == p["port"] for l in listeners(t))
