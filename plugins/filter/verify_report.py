@@ -91,7 +91,8 @@ _value:
         check, the profile entries it read and their confidence - C(calibrated), C(documented), C(guessed), ... - so
         a verdict resting on a guessed location is visible), C(reachability) (with a O(probes) plan of scope
         C(site): per site, per C(host:port), C(reachable from <client>), C(NOT reachable from <client>) or
-        C(not proven: <client> gave no answer))."
+        C(not proven: <client> gave no answer); otherwise one line, C(not probed in this run: ...) or C(each client
+        probed every port ...))."
       type: dict
     failing:
       description: The clients the policy fails, in the order of O(hosts).

@@ -251,11 +251,25 @@ def verify_report(states: Mapping[str, Mapping[str, Any] | None], hosts: Sequenc
         "reboot_pending": [o.name for o in outcomes if o.reboot_required],
         "server_reboot_pending": bool(server_reboot_required),
         "rests_on": rests_on(evidences or {}),
-        "reachability": {site or "(no osce_site)": {point: _probe_text(p) for point, p in points.items()}
-                         for site, points in sorted(by_site.items())},
+        "reachability": _reachability(probes, by_site),
     }
     return {"summary": summary, "failing": [o.name for o in outcomes if o.failing],
             "clients": {o.name: o.as_dict() for o in outcomes}}
+
+
+NOT_PROBED = ("not probed in this run: no iSPS port to probe (verify.yml alone, a --check run before the ports are "
+              "set, or osce_verify_probe_ports false)")
+PROBED_BY_EACH = "each client probed every port (osce_verify_probe_scope: client): a closed port fails that client"
+
+
+def _reachability(plan: Mapping[str, Any] | None, by_site: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> Any:
+    """The summary's ``reachability``: per site what its probes found, or one line saying why there is none."""
+    if not any(_mapping(_mapping(plan).get("hosts")).values()):
+        return NOT_PROBED
+    if _mapping(plan).get("scope") == "client":
+        return PROBED_BY_EACH
+    return {site or "(no osce_site)": {point: _probe_text(p) for point, p in points.items()}
+            for site, points in sorted(by_site.items())}
 
 
 def _probe_text(probe: Mapping[str, Any]) -> str:

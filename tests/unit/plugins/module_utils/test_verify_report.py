@@ -259,4 +259,7 @@ def test_in_client_scope_a_closed_port_fails_only_the_client_that_found_it():
     results = {h: [{**p, "reachable": not (h == "pc1" and p["port"] == 4345)} for p in PORTS] for h in states}
     report = core.verify_report(states, list(states), server=server(ON_TARGET), fail_on=FAIL_ON, probes=plan,
                                 reachability=results)
-    assert report["failing"] == ["pc1"] and report["summary"]["reachability"] == {}
+    assert report["failing"] == ["pc1"] and report["summary"]["reachability"] == core.PROBED_BY_EACH
+    nothing = core.verify_report(states, list(states), server=server(ON_TARGET), fail_on=FAIL_ON,
+                                 probes=core.probe_plan(states, list(states), [], "site"))
+    assert nothing["summary"]["reachability"].startswith("not probed in this run")
