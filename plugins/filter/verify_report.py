@@ -18,6 +18,8 @@ description:
   - In check mode with an unblocked server chain still to install (what C(site.yml --check) installs
     first), C(server_not_on_target) is reported, not failed.
   - A client whose read failed (C(error)) fails whatever the policy, unless it is offline.
+  - With a probe plan of scope C(site) (O(probes)), a port a prober found closed fails every client of its site
+    that answered, each message naming the prober and the port.
 options:
   _input:
     description: The C(hostvars) mapping; each host's C(osce_client_state) is read.

@@ -10,7 +10,9 @@ the policy ``osce_verify_fail_on`` and the server's level:
   target (CP 5712r1 / OSCE 11) fails as ``server_not_on_target``;
 - in check mode with an unblocked chain still to install (what ``site.yml --check`` installs first),
   ``server_not_on_target`` is a prediction of the present: reported, not failed;
-- a client whose read failed (``error``) fails whatever the policy, unless it is offline.
+- a client whose read failed (``error``) fails whatever the policy, unless it is offline;
+- with the iSPS ports probed once per site (:func:`probe_plan`), a port a prober found closed fails every
+  client of the prober's site that answered, naming the prober.
 
 :func:`verify_report` returns one structure: ``summary`` (what the role prints once) and ``clients``
 (per client ``verdict``, ``failing_verdict``, ``failing``, ``message``, ``warnings``).
