@@ -5,8 +5,9 @@
 Nothing lost (issue 13):
 
 - every installer problem is collected before any change and reported together (``problems``);
-- the installer is hashed again (``win_stat`` sha256) right before it runs, in the same task, and
-  ``win_package`` gets the same digest (``checksum``) so it hashes once more itself;
+- the installer is hashed again right before it runs, in the same task: ``win_package`` gets the digest
+  (``checksum``) and hashes it in the call that starts it; a ``win_command`` installer gets a ``win_stat``
+  sha256 the round trip before;
 - reboots are facts of the host: Windows' own reboot-pending signals and our ``RebootDebt`` are read
   before every install (``reboot_pending``); exit 3010 writes ``RebootDebt`` with the server's
   last-shutdown mark (``ShutdownTime``), and a later run that reads a different mark knows the server
@@ -205,6 +206,15 @@ class ActionModule(OsceAction):
             fix += (". CP 5712r1 keeps build 5712: if the server has r1, state it with osce_cp5712r1_installed: true")
         return fix
 
+    def _refuse_if_changed(self, ctx: Context, step_id: str, inst: dict[str, t.Any],
+                           steps: list[dict[str, t.Any]]) -> None:
+        """Hash the installer now; gone or different from the pre-check, the step is refused."""
+        stat = ctx.gateway.stat(inst["path"], checksum_algorithm="sha256")
+        problem = self._installer_problem(ctx, step_id, inst["path"], inst["sha256"], stat)
+        if problem is not None:
+            raise ActionFailure(f"installer of {step_id} changed after the pre-check, not run: {problem.problem}",
+                                TAMPER_FIX, field=problem.field, extra={"steps": steps})
+
     @staticmethod
     def _installer_problem(ctx: Context, step_id: str, path: str, sha256: str,
                            stat: dict[str, t.Any]) -> OsceError | None:
@@ -359,13 +369,11 @@ class ActionModule(OsceAction):
             started = cs.intent(change.target, inst["sha256"], run_id, self.utc_now(), outcome["state"].get("build"),
                                 change.data["build"])
             record.put(cs.applied_name(change.target), started)
-            # the installer is hashed again right before it runs (the pre-check may be minutes old)
-            stat = gw.stat(inst["path"], checksum_algorithm="sha256")
-            problem = self._installer_problem(ctx, change.target, inst["path"], inst["sha256"], stat)
-            if problem is not None:
-                raise ActionFailure(f"installer of {change.target} changed after the pre-check, not run: "
-                                    f"{problem.problem}", TAMPER_FIX, field=problem.field,
-                                    extra={"steps": done + [dict(entry, status="refused")]})
+            # the installer is hashed again right before it runs (the pre-check may be minutes old): win_package
+            # hashes it itself in the call that starts it (its checksum option), so only a win_command installer
+            # needs a win_stat the round trip before
+            if inst["method"] == "command":
+                self._refuse_if_changed(ctx, change.target, inst, done + [dict(entry, status="refused")])
             try:
                 if inst["method"] == "command":
                     res = gw.command(argv=[inst["path"], *shlex.split(inst["arguments"] or "", posix=False)])
@@ -387,6 +395,9 @@ class ActionModule(OsceAction):
                 raise ActionFailure(f"installer of {change.target} changed after the pre-check, not run: "
                                     f"{msg.splitlines()[0]}", TAMPER_FIX, field=f"osce_installers.{change.target}.sha256",
                                     extra={"steps": done + [dict(entry, status="refused")], "module_result": res})
+            if res.get("failed") and rc is None and not entry.get("connection_lost"):
+                # it never started: one win_stat, on this path only, tells a file gone since the pre-check
+                self._refuse_if_changed(ctx, change.target, inst, done + [dict(entry, status="refused")])
             if not entry.get("connection_lost") and (rc not in inst["success_codes"] or rc is None):
                 what = "fatal error during installation" if rc == 1603 else (msg or "installer failed")
                 raise ActionFailure(

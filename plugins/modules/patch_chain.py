@@ -16,10 +16,12 @@ description:
     install folder has at least O(min_free_mb) free; the server has no reboot pending (see below). Every problem
     found is collected - a tampered CP 5495 and a missing CP 5712r1 give two - and the task fails once, before a
     change, with one line listing them all and the list in RV(problems). In check mode this is the preflight."
-  - "Installers are checked when they run: right before each installer runs, in the same task, the module hashes it
-    again (C(ansible.windows.win_stat), SHA-256) and refuses it on a mismatch or when it is gone; a C(package)
-    installer is also given the digest as C(win_package) C(checksum), so C(win_package) hashes it once more just
-    before it starts it. See the notes for the window that remains and how to close it."
+  - "Installers are checked when they run: right before each installer runs, in the same task, it is hashed again
+    (SHA-256) and refused on a mismatch or when it is gone. A C(package) installer is given the digest as
+    C(win_package) C(checksum), so C(win_package) hashes it in the call that starts it (when that call fails before
+    the installer started, one C(win_stat) tells a file gone since the pre-check); a C(command) installer is hashed
+    by C(ansible.windows.win_stat) the round trip before. See the notes for the window that remains and how to close
+    it."
   - Each step runs the installer through C(ansible.windows.win_package) (or C(ansible.windows.win_command) when its
     C(method) is C(command)) with the step's C(arguments). Exit code C(0) is success; C(1603) and any code not in
     the step's C(success_codes) fail the task with the installer's log path.

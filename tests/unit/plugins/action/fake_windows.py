@@ -144,6 +144,13 @@ class FakeWindows:
         return {"changed": False, "files": found, "matched": len(found), "examined": len(self.files)}
 
     def _m_win_package(self, a):
+        # like the real module: with checksum, the file is hashed before it is started
+        f = self.files.get(a["path"].lower())
+        if a.get("checksum") and f is None:
+            return {"failed": True, "changed": False, "msg": f"the file at the path '{a['path']}' cannot be reached"}
+        if a.get("checksum") and f["sha256"].lower() != a["checksum"].lower():
+            return {"failed": True, "changed": False,
+                    "msg": f"The checksum for {a['path']} did not match '{a['checksum']}', it was '{f['sha256']}'"}
         effect = self.installers.get(a["path"].lower())
         rc = effect(self) if effect else 2
         ok = rc in a.get("expected_return_code", [0, 3010])

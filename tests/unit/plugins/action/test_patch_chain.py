@@ -193,14 +193,61 @@ def test_installer_is_hashed_again_right_before_it_runs():
         return effect(f)
 
     fake.installers[inst["cp5495"]["path"].lower()] = swap_next
-    res, action = run(fake, inst)
+    ran = []
+    patch2 = fake.installers[inst["sp3_patch2"]["path"].lower()]
+    fake.installers[inst["sp3_patch2"]["path"].lower()] = lambda f: ran.append("sp3_patch2") or patch2(f)
+    res, _action = run(fake, inst)
     assert res["failed"] and "installer of sp3_patch2 changed after the pre-check, not run" in res["msg"]
+    assert "did not match" in res["msg"]
     assert [(s["id"], s["status"]) for s in res["steps"]] == [("cp5495", "applied"), ("sp3_patch2", "refused")]
-    assert action.gateway.installer_calls == 1
-    pkg = [a for m, a in fake.calls if m.endswith("win_package")][0]
-    assert pkg["checksum"] == inst["cp5495"]["sha256"] and pkg["checksum_algorithm"] == "sha256"
+    assert ran == []                                              # the swapped file never started
+    packages = [a for m, a in fake.calls if m.endswith("win_package")]
+    assert [(p["checksum"], p["checksum_algorithm"]) for p in packages] == [
+        (inst["cp5495"]["sha256"], "sha256"), (inst["sp3_patch2"]["sha256"], "sha256")]
+    names = fake.names()   # win_package hashes in the call that starts it: no win_stat the round trip before
+    assert names[names.index("win_package") - 1] != "win_stat"
+
+
+def test_an_installer_gone_since_the_pre_check_is_named_as_such():
+    fake, inst = setup()
+    effect = fake.installers[inst["cp5495"]["path"].lower()]
+
+    def delete_next(f):
+        del f.files[inst["sp3_patch2"]["path"].lower()]
+        return effect(f)
+
+    fake.installers[inst["cp5495"]["path"].lower()] = delete_next
+    res, _action = run(fake, inst)
+    assert "installer of sp3_patch2 changed after the pre-check, not run: installer not found on" in res["msg"]
+    assert [(s["id"], s["status"]) for s in res["steps"]] == [("cp5495", "applied"), ("sp3_patch2", "refused")]
+
+
+def test_a_command_installer_is_hashed_the_round_trip_before_it_runs():
+    fake, inst = setup(level_build=5600)
+    path = inst["cp5712r1"]["path"]
+    fake.commands[path.lower()] = lambda f, argv: fake.installers[path.lower()](f)
+    inst["cp5712r1"] = {**inst["cp5712r1"], "method": "command"}
+    res, _action = run(fake, inst)
+    assert not res.get("failed"), res.get("msg")
     names = fake.names()
-    assert names[names.index("win_package") - 1] == "win_stat"   # hashed in the round trip before the run
+    assert names[names.index("win_command") - 1] == "win_stat"
+
+    fake2, inst2 = setup(level_build=5600)
+    fake2.commands[path.lower()] = lambda f, argv: fake2.installers[path.lower()](f)
+    inst2["cp5712r1"] = {**inst2["cp5712r1"], "method": "command"}
+    real_stat = fake2._m_win_stat   # the file is swapped after the pre-check's hash, before the run's
+    hashed = []
+
+    def swap_after_first(a):
+        hashed.append(a["path"])
+        if len(hashed) == 2:
+            fake2.put(path, "evil")
+        return real_stat(a)
+
+    fake2._m_win_stat = swap_after_first
+    res2, action2 = run(fake2, inst2)
+    assert "installer of cp5712r1 changed after the pre-check, not run" in res2["msg"]
+    assert action2.gateway.installer_calls == 0
 
 
 def test_applied_record_after_a_verified_install():
