@@ -10,6 +10,7 @@ import typing as t
 from ansible_collections.osce.patching.plugins.module_utils import step
 from ansible_collections.osce.patching.plugins.module_utils.errors import OsceError
 from ansible_collections.osce.patching.plugins.module_utils.verdicts import FACT_VERDICTS, INFERRED_VERDICTS, client_verdict
+from ansible_collections.osce.patching.plugins.module_utils.verify_report import ENDPOINT_PROBLEM, bad_endpoint
 from ansible_collections.osce.patching.plugins.plugin_utils._action_base import ActionFailure, Context, OsceAction
 from ansible_collections.osce.patching.plugins.plugin_utils._client import ClientReader, client_free_space, server_expectations
 from ansible_collections.osce.patching.plugins.plugin_utils._native import plain
@@ -82,10 +83,10 @@ class ActionModule(OsceAction):
             raise OsceError("disk_margin_bytes", "and min_free_bytes are mutually exclusive", margin,
                             "give min_free_bytes for a fixed threshold, or disk_margin_bytes to size it from the "
                             "client package")
-        for i, ep in enumerate(ctx.args["sps_endpoints"]):
-            if not ep.get("host") or not str(ep.get("port", "")).isdigit():
-                raise OsceError(f"sps_endpoints[{i}]", "needs a host and a numeric port", ep,
-                                "write e.g. {host: osce-srv, port: 8082}")
+        bad = bad_endpoint(ctx.args["sps_endpoints"])
+        if bad is not None:
+            raise OsceError(f"sps_endpoints[{bad}]", ENDPOINT_PROBLEM, ctx.args["sps_endpoints"][bad],
+                            "write e.g. {host: osce-srv, port: 8082}")
 
     def gather(self, ctx: Context) -> dict[str, t.Any]:
         reader = ClientReader(ctx)

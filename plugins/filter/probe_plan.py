@@ -78,19 +78,11 @@ def probe_plan(hostvars, hosts=None, endpoints=None, scope="site"):
     if hosts is None or endpoints is None:
         raise AnsibleFilterError("osce.patching.probe_plan: hosts and endpoints are required "
                                  "(pass hosts=ansible_play_hosts_all, endpoints=<host/port list>)")
-    for i, point in enumerate(endpoints):
-        if not isinstance(point, Mapping) or not point.get("host") or not str(point.get("port", "")).isdigit():
-            raise AnsibleFilterError(f"osce.patching.probe_plan: endpoints[{i}] needs a host and a numeric port "
-                                     f"(got {point!r})")
-    states = {}
-    for host in hosts:
-        host_vars = hostvars[host] if host in hostvars else {}
-        states[host] = host_vars.get("osce_client_state") if isinstance(host_vars, Mapping) else None
     try:
-        return core.probe_plan(states, list(hosts), list(endpoints), str(scope))
+        return core.probe_plan(core.client_states(hostvars, hosts), list(hosts), list(endpoints), str(scope))
     except ValueError as exc:
-        raise AnsibleFilterError(f"osce.patching.probe_plan: {exc}. Fix: set osce_verify_probe_scope to site "
-                                 "or client") from exc
+        fix = "set osce_verify_probe_scope to site or client" if "scope" in str(exc) else "give each a host and a port"
+        raise AnsibleFilterError(f"osce.patching.probe_plan: {exc}. Fix: {fix}") from exc
 
 
 class FilterModule:

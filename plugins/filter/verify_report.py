@@ -120,10 +120,9 @@ def verify_report(hostvars, hosts=None, server=None, server_facts=None, fail_on=
     if hosts is None or not server:
         raise AnsibleFilterError("osce.patching.verify_report: hosts and server are required "
                                  "(pass hosts=ansible_play_hosts_all, server=groups['osce_server'][0])")
-    states, evidences, reachability = {}, {}, {}
+    states, evidences, reachability = core.client_states(hostvars, hosts), {}, {}
     for host in hosts:
         host_vars = hostvars[host] if host in hostvars else {}
-        states[host] = host_vars.get("osce_client_state") if isinstance(host_vars, Mapping) else None
         result = host_vars.get(result_var) if isinstance(host_vars, Mapping) else None
         if isinstance(result, Mapping) and isinstance(result.get("evidence"), Mapping):
             evidences[host] = result["evidence"]

@@ -42,8 +42,29 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _site(state: Mapping[str, Any]) -> str:
-    return str(state.get("site") or "")
+def _site(state: Mapping[str, Any] | None) -> str:
+    return str(_mapping(state).get("site") or "")
+
+
+def client_states(hostvars: Mapping[str, Any], hosts: Sequence[str]) -> dict[str, Any]:
+    """Each host's ``osce_client_state`` from ``hostvars`` (None for a host without one): what the filters judge."""
+    out = {}
+    for host in hosts:
+        host_vars = hostvars[host] if host in hostvars else {}
+        out[host] = host_vars.get("osce_client_state") if isinstance(host_vars, Mapping) else None
+    return out
+
+
+#: What is wrong with a bad iSPS endpoint (see :func:`bad_endpoint`).
+ENDPOINT_PROBLEM = "needs a host and a numeric port"
+
+
+def bad_endpoint(endpoints: Sequence[Any]) -> int | None:
+    """The index of the first endpoint without a host and a numeric port, or None when all have both."""
+    for i, point in enumerate(endpoints):
+        if not isinstance(point, Mapping) or not point.get("host") or not str(point.get("port", "")).isdigit():
+            return i
+    return None
 
 
 def _answered(state: Mapping[str, Any]) -> bool:
@@ -64,6 +85,9 @@ def probe_plan(states: Mapping[str, Mapping[str, Any] | None], hosts: Sequence[s
     Returns ``scope`` and ``hosts`` (every host of ``hosts``: the endpoints it probes, possibly none)."""
     if scope not in PROBE_SCOPES:
         raise ValueError(f"osce_verify_probe_scope must be one of {', '.join(PROBE_SCOPES)} (got {scope!r})")
+    bad = bad_endpoint(endpoints)
+    if bad is not None:
+        raise ValueError(f"endpoints[{bad}] {ENDPOINT_PROBLEM} (got {endpoints[bad]!r})")
     points = [{"host": str(ep["host"]), "port": int(ep["port"])} for ep in endpoints]
     plan: dict[str, list[dict[str, Any]]] = {h: [] for h in hosts}
     answering = [h for h in hosts if _answered(_mapping(states.get(h)))]
@@ -73,7 +97,7 @@ def probe_plan(states: Mapping[str, Mapping[str, Any] | None], hosts: Sequence[s
         return {"scope": scope, "hosts": plan}
     by_site: dict[str, list[str]] = {}
     for host in sorted(answering):
-        by_site.setdefault(_site(_mapping(states.get(host))), []).append(host)
+        by_site.setdefault(_site(states.get(host)), []).append(host)
     for members in by_site.values():
         for i, point in enumerate(points):
             plan[members[i % len(members)]].append(dict(point))
@@ -95,14 +119,14 @@ def site_reachability(states: Mapping[str, Mapping[str, Any] | None], plan: Mapp
         for point in points or ():
             key = (str(point["host"]), int(point["port"]))
             reachable = answers.get(key)
-            out.setdefault(_site(_mapping(states.get(prober))), {})[f"{key[0]}:{key[1]}"] = {
+            out.setdefault(_site(states.get(prober)), {})[f"{key[0]}:{key[1]}"] = {
                 "probed_from": prober, "reachable": None if reachable is None else bool(reachable)}
     return out
 
 
-def _site_problem(name: str, site: str, probes: Mapping[str, Mapping[str, Any]]) -> str:
+def _site_problem(name: str, site: str, by_site: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> str:
     """One line when a probe for the client's site found a port closed (another client probed it)."""
-    blocked = [f"{point} (probed from {p['probed_from']})" for point, p in probes.items()
+    blocked = [f"{point} (probed from {p['probed_from']})" for point, p in by_site.get(site, {}).items()
                if p["reachable"] is False and p["probed_from"] != name]
     if not blocked:
         return ""
@@ -224,8 +248,7 @@ def verify_report(states: Mapping[str, Mapping[str, Any] | None], hosts: Sequenc
     policy = list(fail_on or ())
     by_site = site_reachability(states, probes, reachability or {})
     outcomes = [judge_client(h, states.get(h), server=server, fail_on=policy, check_mode=check_mode,
-                             site_problem=_site_problem(h, _site(_mapping(states.get(h))),
-                                                        by_site.get(_site(_mapping(states.get(h))), {})))
+                             site_problem=_site_problem(h, _site(states.get(h)), by_site))
                 for h in hosts]
     counts: dict[str, int] = {}
     for outcome in outcomes:
