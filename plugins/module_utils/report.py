@@ -521,15 +521,30 @@ def _host_entry(h: Mapping[str, Any], mine: Sequence[Mapping[str, Any]], source:
     if verdict not in verdicts:
         verdict = "unknown"
     timings: dict[str, float] = {}
-    windows = [(t, w) for t in mine if (w := t["_window"]) is not None]  # build_report read them
-    if windows:
-        timings["start_s"] = rel(min(w[0] for _t, w in windows))
-        timings["download_s"] = round(sum(w[1] - w[0] for _t, w in windows), 3)
-        timings["end_s"] = rel(max(_f(t.get("end")) or w[1] for t, w in windows))
-        installs = [t["install_s"] for t in mine if t.get("install_s") is not None]
-        if installs:
-            timings["install_s"] = round(max(installs), 3)
-    elif h.get("upgrades") and source.host_task_times:
+    nbytes = 0
+    if mine:
+        # one pass over the host's transfers (one or two per client): 50,000 hosts make this the report's hot loop
+        first = last = None
+        download = 0.0
+        installs = []
+        for t in mine:
+            nbytes += t["bytes"]
+            if t.get("install_s") is not None:
+                installs.append(t["install_s"])
+            w = t["_window"]  # build_report read them
+            if w is None:
+                continue
+            end = _f(t.get("end")) or w[1]
+            first = w[0] if first is None or w[0] < first else first
+            last = end if last is None or end > last else last
+            download += w[1] - w[0]
+        if first is not None:
+            timings["start_s"] = rel(first)
+            timings["download_s"] = round(download, 3)
+            timings["end_s"] = rel(last)
+            if installs:
+                timings["install_s"] = round(max(installs), 3)
+    if not timings and h.get("upgrades") and source.host_task_times:
         timings["start_s"] = rel(min(u["start"] for u in h["upgrades"]))
         timings["end_s"] = rel(max(u["end"] for u in h["upgrades"]))
     if h.get("verify"):
@@ -549,7 +564,7 @@ def _host_entry(h: Mapping[str, Any], mine: Sequence[Mapping[str, Any]], source:
     entry = {"name": h["name"], "role": h["role"], "arch": h["arch"], "site": h["site"], "online": bool(h["online"]),
              "batch": batches[-1] if batches else None, "batches": batches,
              "level_before": before, "level_after": after, "steps": steps, "verdict": verdict,
-             "bytes": int(sum(t["bytes"] for t in mine)), "timings": timings, "reboot_required": h["reboot_required"],
+             "bytes": int(nbytes), "timings": timings, "reboot_required": h["reboot_required"],
              "errors": list(dict.fromkeys(h["errors"])), "failed": bool(h["failed"])}
     if h["builds"]:
         entry["build_before"], entry["build_after"] = h["builds"][0], h["builds"][-1]
